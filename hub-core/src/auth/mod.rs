@@ -1,0 +1,30 @@
+//! Authentication: who is calling. A [`TokenVerifier`] turns a bearer token into a [`Principal`];
+//! the extractor in `extract` applies it to every protected route.
+
+mod extract;
+mod principal;
+
+use async_trait::async_trait;
+
+pub use principal::{Access, Principal, PrincipalKind};
+
+/// Why a bearer token was refused. The text is safe to show to the caller: it never contains the token.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    /// No `Authorization: Bearer …` header.
+    #[error("missing bearer token")]
+    Missing,
+    /// The token was presented but is not acceptable (bad signature, expired, wrong audience, …).
+    #[error("{0}")]
+    Invalid(String),
+    /// The verifier could not reach what it needs (e.g. the issuer's JWKS); the caller may retry.
+    #[error("token verification unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Turns a bearer token into the principal it proves. The identity layer supplies the real one
+/// (OIDC/JWT); tests may supply their own.
+#[async_trait]
+pub trait TokenVerifier: Send + Sync + 'static {
+    async fn verify(&self, token: &str) -> Result<Principal, AuthError>;
+}

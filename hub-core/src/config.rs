@@ -1,0 +1,299 @@
+//! Hub configuration in two steps: a serde [`RawConfig`] from a TOML file and `HUBMESH_*`
+//! environment overrides, then a validated [`HubConfig`]. Nothing past start-up sees the raw one.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Configuration problems found at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config {field}: {message}")]
+    Invalid { field: String, message: String },
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// OIDC settings as written in the file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOidc {
+    /// Issuer URL; discovery is fetched from `<issuer>/.well-known/openid-configuration`.
+    pub issuer: Option<String>,
+    /// Audience the hub expects in `aud`; defaults to the hub's public URL.
+    pub audience: Option<String>,
+    /// Claim holding roles: a dotted path such as `roles` or `realm_access.roles`.
+    pub roles_claim: Option<String>,
+    /// Claim holding a space-separated scope string whose entries also count as roles.
+    pub scope_claim: Option<String>,
+    /// Claim holding the allowed domains (absent = all domains).
+    pub domains_claim: Option<String>,
+    /// Claim holding the principal kind (`human`, `agent`, `service`).
+    pub kind_claim: Option<String>,
+    /// Require header `typ: at+jwt` (RFC 9068). Default true; turn off for providers that do not set it.
+    pub require_at_jwt: Option<bool>,
+}
+
+/// Per-hub overrides inside a mesh config file (`[hubs.dev]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHubOverrides {
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+    pub public_url: Option<String>,
+}
+
+/// Configuration as read from file and environment, before validation.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+    pub nats_url: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub public_url: Option<String>,
+    /// Seconds after the last heartbeat an agent counts as offline.
+    pub presence_timeout_secs: Option<u64>,
+    /// Largest accepted request body in bytes.
+    pub body_limit_bytes: Option<usize>,
+    /// Module ids not to start; their data stays.
+    #[serde(default)]
+    pub disabled_modules: Vec<String>,
+    #[serde(default)]
+    pub oidc: RawOidc,
+    #[serde(default)]
+    pub hubs: BTreeMap<String, RawHubOverrides>,
+}
+
+impl RawConfig {
+    /// Reads a TOML file; a missing `path` gives the empty config.
+    pub fn from_file(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let Some(path) = path else {
+            return Ok(Self::default());
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Applies `HUBMESH_*` overrides read through `var` (the process environment in production).
+    pub fn apply_env(mut self, var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let set = |slot: &mut Option<String>, name: &str| {
+            if let Some(v) = var(name) {
+                *slot = Some(v);
+            }
+        };
+        set(&mut self.listen, "HUBMESH_LISTEN");
+        set(&mut self.database_url, "HUBMESH_DATABASE_URL");
+        set(&mut self.nats_url, "HUBMESH_NATS_URL");
+        set(&mut self.public_url, "HUBMESH_PUBLIC_URL");
+        set(&mut self.oidc.issuer, "HUBMESH_OIDC_ISSUER");
+        set(&mut self.oidc.audience, "HUBMESH_OIDC_AUDIENCE");
+        set(&mut self.oidc.roles_claim, "HUBMESH_OIDC_ROLES_CLAIM");
+        if let Some(v) = var("HUBMESH_DATA_DIR") {
+            self.data_dir = Some(v.into());
+        }
+        if let Some(v) = var("HUBMESH_PRESENCE_TIMEOUT_SECS") {
+            self.presence_timeout_secs =
+                Some(v.parse().map_err(|_| {
+                    invalid("HUBMESH_PRESENCE_TIMEOUT_SECS", "must be a whole number")
+                })?);
+        }
+        if let Some(v) = var("HUBMESH_OIDC_REQUIRE_AT_JWT") {
+            self.oidc.require_at_jwt =
+                Some(v.parse().map_err(|_| {
+                    invalid("HUBMESH_OIDC_REQUIRE_AT_JWT", "must be true or false")
+                })?);
+        }
+        Ok(self)
+    }
+
+    /// Validates the config for hub `name`, filling defaults. `hubs.<name>` entries override the shared ones.
+    pub fn for_hub(&self, name: &str) -> Result<HubConfig, ConfigError> {
+        let over = self.hubs.get(name).cloned().unwrap_or_default();
+        let listen_text = over
+            .listen
+            .or_else(|| self.listen.clone())
+            .unwrap_or_else(|| "127.0.0.1:7101".into());
+        let listen: SocketAddr = listen_text.parse().map_err(|_| {
+            invalid(
+                "listen",
+                format!("{listen_text:?} is not an address such as 127.0.0.1:7101"),
+            )
+        })?;
+        let data_dir = self
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("./hubmesh-data"));
+        let database_url = over
+            .database_url
+            .or_else(|| self.database_url.clone())
+            .unwrap_or_else(|| default_sqlite_url(&data_dir, name));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "database_url",
+                "must start with sqlite:, postgres:// or postgresql://",
+            ));
+        }
+        let public_url = over
+            .public_url
+            .or_else(|| self.public_url.clone())
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let oidc = OidcConfig {
+            issuer: self
+                .oidc
+                .issuer
+                .clone()
+                .map(|s| s.trim_end_matches('/').to_owned()),
+            audience: self
+                .oidc
+                .audience
+                .clone()
+                .unwrap_or_else(|| public_url.clone()),
+            roles_claim: self
+                .oidc
+                .roles_claim
+                .clone()
+                .unwrap_or_else(|| "roles".into()),
+            scope_claim: self
+                .oidc
+                .scope_claim
+                .clone()
+                .unwrap_or_else(|| "scope".into()),
+            domains_claim: self
+                .oidc
+                .domains_claim
+                .clone()
+                .unwrap_or_else(|| "domains".into()),
+            kind_claim: self
+                .oidc
+                .kind_claim
+                .clone()
+                .unwrap_or_else(|| "kind".into()),
+            require_at_jwt: self.oidc.require_at_jwt.unwrap_or(true),
+        };
+        Ok(HubConfig {
+            name: name.to_owned(),
+            listen,
+            database_url,
+            nats_url: self.nats_url.clone(),
+            data_dir,
+            public_url,
+            presence_timeout: Duration::from_secs(self.presence_timeout_secs.unwrap_or(300)),
+            body_limit_bytes: self.body_limit_bytes.unwrap_or(1024 * 1024),
+            disabled_modules: self.disabled_modules.clone(),
+            oidc,
+        })
+    }
+}
+
+/// The SQLite URL of hub `name` under `data_dir`, created on first use.
+pub fn default_sqlite_url(data_dir: &Path, name: &str) -> String {
+    format!("sqlite://{}/{name}.db?mode=rwc", data_dir.display())
+}
+
+/// Validated OIDC settings.
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    pub issuer: Option<String>,
+    pub audience: String,
+    pub roles_claim: String,
+    pub scope_claim: String,
+    pub domains_claim: String,
+    pub kind_claim: String,
+    pub require_at_jwt: bool,
+}
+
+/// Validated configuration of one hub.
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    /// The hub's short name (`dev`, `ops`, `fin`): used in events, subjects and role names.
+    pub name: String,
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub nats_url: Option<String>,
+    pub data_dir: PathBuf,
+    /// The URL clients use to reach this hub; also the default token audience.
+    pub public_url: String,
+    pub presence_timeout: Duration,
+    pub body_limit_bytes: usize,
+    pub disabled_modules: Vec<String>,
+    pub oidc: OidcConfig,
+}
+
+impl HubConfig {
+    /// A config for hub `name` on `database_url` with every other value at its default.
+    pub fn with_database(name: &str, database_url: &str) -> Result<Self, ConfigError> {
+        RawConfig {
+            database_url: Some(database_url.to_owned()),
+            ..RawConfig::default()
+        }
+        .for_hub(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_file_and_hub_sections_override_shared_values() {
+        let raw: RawConfig = toml::from_str(
+            r#"
+            listen = "127.0.0.1:9000"
+            data_dir = "/tmp/x"
+            [hubs.fin]
+            listen = "127.0.0.1:9003"
+            "#,
+        )
+        .unwrap();
+        let raw = raw
+            .apply_env(|k| (k == "HUBMESH_OIDC_ISSUER").then(|| "http://idp/".to_owned()))
+            .unwrap();
+        let dev = raw.for_hub("dev").unwrap();
+        let fin = raw.for_hub("fin").unwrap();
+        assert_eq!(dev.listen.port(), 9000);
+        assert_eq!(fin.listen.port(), 9003);
+        assert_eq!(fin.database_url, "sqlite:///tmp/x/fin.db?mode=rwc");
+        assert_eq!(fin.oidc.issuer.as_deref(), Some("http://idp"));
+        assert_eq!(fin.oidc.audience, "http://127.0.0.1:9003");
+    }
+
+    #[test]
+    fn bad_values_name_the_field() {
+        let raw = RawConfig {
+            listen: Some("nowhere".into()),
+            ..Default::default()
+        };
+        assert!(
+            matches!(raw.for_hub("dev"), Err(ConfigError::Invalid { field, .. }) if field == "listen")
+        );
+        let err = toml::from_str::<RawConfig>("colour = 1").unwrap_err();
+        assert!(err.to_string().contains("colour"));
+    }
+}

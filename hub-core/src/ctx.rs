@@ -1,0 +1,113 @@
+//! The service context: the database handle and the hub identity services need, and
+//! [`Tx`], a transaction that carries the outbox events of the change it makes.
+
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
+
+use sea_orm::{ActiveModelTrait, DatabaseConnection, DatabaseTransaction, Set, TransactionTrait};
+use serde::Serialize;
+use tokio::sync::{Notify, mpsc};
+
+use crate::error::HubError;
+use crate::outbox::{Event, model as outbox};
+
+/// What services work with: cheap to clone.
+#[derive(Clone)]
+pub struct Ctx {
+    pub db: DatabaseConnection,
+    /// The hub's short name (`dev`, `ops`, `fin`).
+    pub hub: Arc<str>,
+    committed: Arc<Mutex<Vec<mpsc::UnboundedSender<Arc<Event>>>>>,
+    /// Woken after every commit that wrote outbox rows, so the relay needs no polling delay.
+    pub outbox_wake: Arc<Notify>,
+}
+
+impl Ctx {
+    pub fn new(db: DatabaseConnection, hub: &str) -> Self {
+        Self {
+            db,
+            hub: hub.into(),
+            committed: Arc::default(),
+            outbox_wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Starts a transaction whose events are written to the outbox with it.
+    pub async fn begin(&self) -> Result<Tx<'_>, HubError> {
+        Ok(Tx {
+            ctx: self,
+            txn: self.db.begin().await?,
+            events: Vec::new(),
+        })
+    }
+
+    /// Events after their transaction committed, for post-commit handlers in this process.
+    /// Unbounded so that a slow handler never blocks or loses a write's events.
+    pub fn subscribe_committed(&self) -> mpsc::UnboundedReceiver<Arc<Event>> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.committed
+            .lock()
+            .expect("subscriber list poisoned")
+            .push(tx);
+        rx
+    }
+}
+
+/// A database transaction plus the events its change produces. Dropping it without `commit`
+/// rolls both back.
+pub struct Tx<'a> {
+    ctx: &'a Ctx,
+    txn: DatabaseTransaction,
+    events: Vec<Event>,
+}
+
+impl Deref for Tx<'_> {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+impl Tx<'_> {
+    /// Writes the event `<resource>.<action>` about `subject` to the outbox, inside this transaction.
+    pub async fn emit(
+        &mut self,
+        resource: &str,
+        action: &str,
+        subject: &str,
+        data: &impl Serialize,
+    ) -> Result<(), HubError> {
+        let data = serde_json::to_value(data)
+            .map_err(|e| HubError::Internal(format!("event data: {e}")))?;
+        let event = Event::new(&self.ctx.hub, resource, action, subject, data);
+        outbox::ActiveModel {
+            id: Set(event.id.clone()),
+            source: Set(event.source.clone()),
+            event_type: Set(event.event_type.clone()),
+            subject: Set(event.subject.clone()),
+            time: Set(event.time),
+            data: Set(event.data.clone()),
+            sent_at: Set(None),
+            attempts: Set(0),
+        }
+        .insert(&self.txn)
+        .await?;
+        self.events.push(event);
+        Ok(())
+    }
+
+    /// Commits the change and its events, then hands the events to post-commit handlers.
+    pub async fn commit(self) -> Result<(), HubError> {
+        self.txn.commit().await?;
+        if !self.events.is_empty() {
+            self.ctx.outbox_wake.notify_one();
+            let mut subscribers = self.ctx.committed.lock().expect("subscriber list poisoned");
+            for event in self.events.into_iter().map(Arc::new) {
+                // A closed receiver belongs to a stopped handler: forget it.
+                subscribers.retain(|s| s.send(event.clone()).is_ok());
+            }
+        }
+        Ok(())
+    }
+}

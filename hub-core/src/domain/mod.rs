@@ -1,0 +1,5 @@
+//! Domains: the organisational areas (`infotech`, `finance`, …) other resources belong to.
+
+pub mod api;
+pub mod model;
+pub mod service;

@@ -1,0 +1,21 @@
+//! hub-core: the kernel every Hubmesh hub embeds — configuration, database, authentication,
+//! the generic resources (domains, messages, agents, capabilities, repos, third-party services,
+//! progress events), the REST edge and the module API domain hubs plug into.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod ctx;
+pub mod db;
+pub mod error;
+pub mod hub;
+pub mod ids;
+pub mod module;
+pub mod outbox;
+pub mod server;
+
+pub mod domain;
+
+pub use ctx::{Ctx, Tx};
+pub use error::HubError;
+pub use hub::Hub;

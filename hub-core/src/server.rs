@@ -1,0 +1,240 @@
+//! Assembles a hub from its config, verifier and modules, and serves it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::api;
+use crate::api::metrics::Metrics;
+use crate::auth::TokenVerifier;
+use crate::config::HubConfig;
+use crate::ctx::Ctx;
+use crate::hub::Hub;
+use crate::module::{EventHandler, HubBuilder, HubModule, ModuleState, ModuleStatus};
+
+/// Why a hub could not start at all (a module's failure is not one: it is reported, not fatal).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database {url}: {source}")]
+    Database { url: String, source: sea_orm::DbErr },
+    #[error("core migrations: {0}")]
+    Migrate(sea_orm::DbErr),
+    #[error("openapi document: {0}")]
+    OpenApi(String),
+}
+
+/// A built hub: its state and router, with its handlers and jobs running until shutdown.
+pub struct App {
+    pub hub: Hub,
+    pub router: Router,
+    shutdown: CancellationToken,
+}
+
+impl App {
+    /// Connects the database, applies migrations, registers the modules and starts their
+    /// handlers and jobs. A module that fails is listed with state `error`; the hub still starts.
+    pub async fn build(
+        config: HubConfig,
+        verifier: Arc<dyn TokenVerifier>,
+        modules: Vec<Box<dyn HubModule>>,
+    ) -> Result<Self, StartError> {
+        let db = crate::db::connect(&config.database_url)
+            .await
+            .map_err(|source| StartError::Database {
+                url: redact_url(&config.database_url),
+                source,
+            })?;
+        crate::db::migrate_core(&db)
+            .await
+            .map_err(StartError::Migrate)?;
+        let ctx = Ctx::new(db, &config.name);
+        let shutdown = CancellationToken::new();
+
+        let mut routes = api::core_routes();
+        let mut statuses = Vec::new();
+        for module in &modules {
+            let manifest = module.manifest();
+            let disabled = config.disabled_modules.iter().any(|m| *m == manifest.id);
+            let (state, error) = if disabled {
+                (ModuleState::Disabled, None)
+            } else {
+                match start_module(module.as_ref(), &ctx, &config, &shutdown).await {
+                    Ok(module_routes) => {
+                        routes = routes.merge(module_routes);
+                        (ModuleState::Running, None)
+                    }
+                    Err(e) => {
+                        tracing::error!(module = %manifest.id, error = %e, "module failed to start");
+                        (ModuleState::Error, Some(e))
+                    }
+                }
+            };
+            statuses.push(ModuleStatus {
+                manifest,
+                state,
+                error,
+            });
+        }
+
+        let (router, doc) = routes.split_for_parts();
+        let openapi_json = doc
+            .to_pretty_json()
+            .map_err(|e| StartError::OpenApi(e.to_string()))?;
+        let hub = Hub::new(
+            ctx,
+            config.clone(),
+            verifier,
+            statuses,
+            Metrics::new(),
+            openapi_json,
+        );
+        let router = router
+            .layer(axum::middleware::from_fn_with_state(
+                hub.clone(),
+                api::metrics::track,
+            ))
+            .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+            .fallback(fallback)
+            .with_state(hub.clone());
+        Ok(Self {
+            hub,
+            router,
+            shutdown,
+        })
+    }
+
+    /// Serves on `listener` until `stop` is cancelled, then drains in-flight requests.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        stop: CancellationToken,
+    ) -> std::io::Result<()> {
+        let router = self.router.clone();
+        let result = axum::serve(listener, router)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await;
+        self.shutdown.cancel();
+        result
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+async fn fallback() -> crate::error::HubError {
+    crate::error::HubError::NotFound {
+        resource: "route",
+        id: "this path".into(),
+    }
+}
+
+/// Runs a module's migrations and registration; on success starts its handlers and jobs.
+async fn start_module(
+    module: &dyn HubModule,
+    ctx: &Ctx,
+    config: &HubConfig,
+    shutdown: &CancellationToken,
+) -> Result<utoipa_axum::router::OpenApiRouter<Hub>, String> {
+    let manifest = module.manifest();
+    if let Some(migrator) = module.migrator() {
+        migrator
+            .up(&ctx.db)
+            .await
+            .map_err(|e| format!("migrations: {e}"))?;
+    }
+    let mut builder = HubBuilder::new(ctx.clone(), config.clone(), &manifest.id);
+    module.register(&mut builder).map_err(|e| e.to_string())?;
+    for (name, handler) in builder.handlers {
+        spawn_handler(
+            format!("{}/{name}", manifest.id),
+            handler,
+            ctx.clone(),
+            shutdown.clone(),
+        );
+    }
+    for (name, job) in builder.jobs {
+        let span = format!("{}/{name}", manifest.id);
+        let fut = job(ctx.clone(), shutdown.child_token());
+        tokio::spawn(async move {
+            fut.await;
+            tracing::debug!(job = %span, "job ended");
+        });
+    }
+    Ok(builder.routes)
+}
+
+/// Attempts per event before a handler gives up on it, and the first retry delay (doubling).
+const HANDLER_ATTEMPTS: u32 = 5;
+const HANDLER_BACKOFF: Duration = Duration::from_millis(50);
+
+fn spawn_handler(
+    name: String,
+    handler: Arc<dyn EventHandler>,
+    ctx: Ctx,
+    shutdown: CancellationToken,
+) {
+    let mut events = ctx.subscribe_committed();
+    tokio::spawn(async move {
+        loop {
+            let event = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                e = events.recv() => match e { Some(e) => e, None => return },
+            };
+            if !handler.accepts(&event) {
+                continue;
+            }
+            let mut delay = HANDLER_BACKOFF;
+            for attempt in 1..=HANDLER_ATTEMPTS {
+                match handler.handle(&ctx, &event).await {
+                    Ok(()) => break,
+                    Err(e) if attempt < HANDLER_ATTEMPTS => {
+                        tracing::warn!(handler = %name, event = %event.id, attempt, error = %e, "event handler failed; retrying");
+                        tokio::select! {
+                            _ = shutdown.cancelled() => return,
+                            _ = tokio::time::sleep(delay) => {}
+                        }
+                        delay *= 2;
+                    }
+                    Err(e) => {
+                        tracing::error!(handler = %name, event = %event.id, error = %e, "event handler failed; giving up")
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// A database URL safe to log: the password replaced.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

@@ -1,0 +1,6 @@
+//! hub-core integration tests: the router driven in-process against SQLite and PostgreSQL.
+
+mod support;
+
+mod domains;
+mod errors;
