@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 use hub_core::config::{HubConfig, RawConfig};
-use hub_core::module::HubModule;
+use hub_core::module::ModuleSet;
 use hub_core::runner::{HubSpec, bind_all, serve_all, stop_on_signal};
 use serde::Serialize;
 
 /// The hubs of the mesh, in port order: hub i listens on port base + i.
-const HUBS: [(&str, fn() -> Vec<Box<dyn HubModule>>); 3] = [
+const HUBS: [(&str, ModuleSet); 3] = [
     (dev_hub::NAME, dev_hub::modules),
     (ops_hub::NAME, ops_hub::modules),
     (fin_hub::NAME, fin_hub::modules),
@@ -92,10 +92,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     write_endpoints(data_dir, &endpoints)?;
 
     println!("Hubmesh is up (data in {}):\n", data_dir.display());
-    println!(
-        "  {:<5} {:<28} {:<42} {}",
-        "HUB", "REST", "OPENAPI", "HEALTH"
-    );
+    println!("  {:<5} {:<28} {:<42} HEALTH", "HUB", "REST", "OPENAPI");
     for (name, url) in &endpoints.hubs {
         println!(
             "  {name:<5} {:<28} {:<42} {url}/healthz",

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::auth::TokenVerifier;
 use crate::config::{HubConfig, RawConfig};
-use crate::module::HubModule;
+use crate::module::ModuleSet;
 use crate::runner::{HubSpec, bind_all, init_logging, serve_all, stop_on_signal};
 
 #[derive(Debug, Parser)]
@@ -73,7 +73,7 @@ impl CommonArgs {
 /// The `main` of a hub binary named `<hub>-hub`.
 pub fn main(
     hub: &str,
-    modules: fn() -> Vec<Box<dyn HubModule>>,
+    modules: ModuleSet,
     verifier: fn(&HubConfig) -> Arc<dyn TokenVerifier>,
 ) -> ExitCode {
     init_logging();
@@ -97,7 +97,7 @@ pub fn main(
 async fn run(
     hub: &str,
     cli: Cli,
-    modules: fn() -> Vec<Box<dyn HubModule>>,
+    modules: ModuleSet,
     verifier: fn(&HubConfig) -> Arc<dyn TokenVerifier>,
 ) -> Result<(), String> {
     match cli.command {
