@@ -15,6 +15,8 @@ pub mod outbox;
 pub mod server;
 
 pub mod domain;
+pub mod progress;
+pub mod tpsc;
 
 pub use ctx::{Ctx, Tx};
 pub use error::HubError;

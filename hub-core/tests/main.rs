@@ -4,3 +4,5 @@ mod support;
 
 mod domains;
 mod errors;
+mod progress;
+mod tpsc;
