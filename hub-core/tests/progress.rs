@@ -552,3 +552,31 @@ both!(service_fns_for_the_mcp_layer, |hub: TestHub| async move {
     .unwrap();
     assert!(risks.items.is_empty());
 });
+
+#[tokio::test]
+async fn openapi_documents_the_routes_and_filters() {
+    let hub = TestHub::new(crate::support::Backend::Sqlite).await;
+    let doc = hub
+        .call(axum::http::Method::GET, "/api/v1/openapi.json", None, None)
+        .await
+        .expect(200)
+        .json;
+    for path in [
+        "/api/v1/events",
+        "/api/v1/risks",
+        "/api/v1/alerts",
+        "/api/v1/services",
+        "/api/v1/services/{id}",
+        "/api/v1/services/ingest",
+        "/api/v1/gdpr-report",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
+    let params: Vec<&str> = doc["paths"]["/api/v1/events"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(params, ["limit", "cursor", "domain", "type", "since"]);
+}

@@ -293,6 +293,27 @@ both!(
         assert_eq!(hub.outbox_count("tpsc_service.registered").await, 2);
         assert_eq!(hub.outbox_count("tpsc_service.updated").await, 1);
 
+        // Taking over another domain's service by name needs access to that domain too.
+        hub.post(
+            "/api/v1/services",
+            ADMIN,
+            entry("Slack", "infotech", &["contact"], "EU", true),
+        )
+        .await
+        .expect(201);
+        let res = hub
+            .post(
+                "/api/v1/services/ingest",
+                FIN_WRITER,
+                json!([entry("Slack", "finance", &[], "US", false)]),
+            )
+            .await
+            .expect(200);
+        assert_eq!(res.json["rejected"], 1);
+        assert_eq!(Res::fields(&res.json["results"][0]), ["domain"]);
+        assert_eq!(services_in(&hub, Some("infotech")).await, 1);
+        assert_eq!(hub.outbox_count("tpsc_service.updated").await, 1);
+
         // Too many entries or a body that is no list: refused whole, nothing written.
         let many: Vec<Value> = (0..1001)
             .map(|i| entry(&format!("S{i}"), "finance", &[], "EU", true))
@@ -308,7 +329,7 @@ both!(
         hub.post("/api/v1/services/ingest", "sub=r;roles=hub:read", json!([]))
             .await
             .problem(403);
-        assert_eq!(services_in(&hub, None).await, 2);
+        assert_eq!(services_in(&hub, None).await, 3);
     }
 );
 
