@@ -17,6 +17,8 @@ pub mod runner;
 pub mod server;
 
 pub mod domain;
+pub mod progress;
+pub mod tpsc;
 
 pub use ctx::{Ctx, Tx};
 pub use error::HubError;

@@ -5,3 +5,5 @@ mod support;
 mod domains;
 mod errors;
 mod modules;
+mod progress;
+mod tpsc;

@@ -168,6 +168,30 @@ impl TestHub {
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Res {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
+
+    /// Creates domains with the admin token, named after their slugs.
+    pub async fn domains(&self, slugs: &[&str]) {
+        for slug in slugs {
+            self.post(
+                "/api/v1/domains",
+                ADMIN,
+                serde_json::json!({"slug": slug, "name": slug}),
+            )
+            .await
+            .expect(201);
+        }
+    }
+
+    /// How many outbox events of `kind` (`<resource>.<action>`) were written.
+    pub async fn outbox_count(&self, kind: &str) -> u64 {
+        use hub_core::outbox::model;
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        model::Entity::find()
+            .filter(model::Column::EventType.eq(format!("hubmesh.{kind}")))
+            .count(&self.ctx().db)
+            .await
+            .expect("count outbox rows")
+    }
 }
 
 /// A response as tests see it.
