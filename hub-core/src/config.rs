@@ -78,6 +78,9 @@ pub struct RawConfig {
     pub oidc: RawOidc,
     #[serde(default)]
     pub hubs: BTreeMap<String, RawHubOverrides>,
+    /// Settings of each module (`[modules.fin]`), read by the module itself.
+    #[serde(default)]
+    pub modules: BTreeMap<String, toml::Table>,
 }
 
 impl RawConfig {
@@ -208,6 +211,7 @@ impl RawConfig {
             body_limit_bytes: self.body_limit_bytes.unwrap_or(1024 * 1024),
             disabled_modules: self.disabled_modules.clone(),
             oidc,
+            modules: self.modules.clone(),
         })
     }
 }
@@ -244,6 +248,8 @@ pub struct HubConfig {
     pub body_limit_bytes: usize,
     pub disabled_modules: Vec<String>,
     pub oidc: OidcConfig,
+    /// Each module's own settings by module id, unvalidated: the module validates them when it registers.
+    pub modules: BTreeMap<String, toml::Table>,
 }
 
 impl HubConfig {

@@ -1,0 +1,5 @@
+//! Budgets per domain and month, and their status: committed, spent, projected, thresholds crossed.
+
+pub mod api;
+pub mod model;
+pub mod service;

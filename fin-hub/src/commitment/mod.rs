@@ -1,0 +1,5 @@
+//! Commitments: subscriptions, contracts, salaries and other promised payments.
+
+pub mod api;
+pub mod model;
+pub mod service;

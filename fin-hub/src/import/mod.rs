@@ -1,0 +1,6 @@
+//! CSV imports of costs (FOCUS, native or mapped columns) and token usage.
+
+pub mod api;
+pub mod model;
+pub mod read;
+pub mod service;

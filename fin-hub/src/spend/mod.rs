@@ -1,0 +1,6 @@
+//! The spend ledger: manual entries, the batch writer imports and token spend use, and the
+//! cost totals per service and per domain.
+
+pub mod api;
+pub mod model;
+pub mod service;

@@ -1,0 +1,172 @@
+//! Budget threshold and runway alerts through hub-core progress, and the cross-hub signals.
+
+use chrono::{Days, Utc};
+use serde_json::json;
+
+use crate::both;
+use crate::budgets::this_month;
+use crate::support::{ADMIN, FINANCE, TestHub, eventually};
+
+async fn spend(hub: &TestHub, amount: i64, service: Option<&str>) {
+    let today = Utc::now().date_naive().to_string();
+    hub.post(
+        "/api/v1/fin/spend",
+        FINANCE,
+        json!({"date": today, "amount": amount, "currency": "EUR", "domain": "finance", "service_id": service}),
+    )
+    .await
+    .expect(201);
+}
+
+async fn alert_state(hub: &TestHub, key: &str) -> Option<String> {
+    hub.alert(key)
+        .await
+        .map(|a| a["state"].as_str().unwrap().to_owned())
+}
+
+both!(
+    crossing_budget_thresholds_raises_each_alert_once_and_signals_pressure,
+    |hub: TestHub| async move {
+        let period = this_month();
+        let key = |t: u32| format!("fin.budget.finance.{period}.{t}");
+        hub.post(
+            "/api/v1/fin/budgets",
+            FINANCE,
+            json!({"domain": "finance", "period": period, "allocated": 10_000}),
+        )
+        .await
+        .expect(201);
+        spend(&hub, 8_500, None).await;
+        eventually("the 80 % alert", || async {
+            alert_state(&hub, &key(80)).await.as_deref() == Some("open")
+        })
+        .await;
+        assert_eq!(alert_state(&hub, &key(90)).await, None);
+        // Still above 80 %: no second alert. Then 91 %: the 90 % alert.
+        spend(&hub, 10, None).await;
+        spend(&hub, 590, None).await;
+        eventually("the 90 % alert", || async {
+            alert_state(&hub, &key(90)).await.as_deref() == Some("open")
+        })
+        .await;
+        let a80 = hub.alert(&key(80)).await.unwrap();
+        assert_eq!(
+            (a80["event_count"].as_i64(), a80["severity"].as_str()),
+            (Some(1), Some("medium"))
+        );
+        assert_eq!(hub.alert(&key(90)).await.unwrap()["severity"], "high");
+        assert_eq!(alert_state(&hub, &key(100)).await, None);
+        let signals = hub.outbox("sig.fin.pressure").await;
+        assert_eq!(signals.len(), 2);
+        assert_eq!(
+            signals[1],
+            json!({"domain": "finance", "period": period, "threshold": 90, "percent": 91, "currency": "EUR",
+               "allocated": 10_000, "spent": 9_100, "committed": 0, "projected": signals[1]["projected"]})
+        );
+        // A larger allocation brings the budget back under both thresholds: both alerts resolve.
+        hub.post(
+            "/api/v1/fin/budgets",
+            FINANCE,
+            json!({"domain": "finance", "period": period, "allocated": 100_000}),
+        )
+        .await
+        .expect(200);
+        eventually("the alerts resolve", || async {
+            alert_state(&hub, &key(80)).await.as_deref() == Some("resolved")
+                && alert_state(&hub, &key(90)).await.as_deref() == Some("resolved")
+        })
+        .await;
+        assert_eq!(hub.outbox_count("sig.fin.pressure").await, 2);
+    }
+);
+
+both!(
+    service_costs_are_signalled_when_their_total_changes,
+    |hub: TestHub| async move {
+        let period = this_month();
+        spend(&hub, 1_000, Some("crm")).await;
+        eventually("the first cost signal", || async {
+            hub.outbox_count("sig.fin.cost").await == 1
+        })
+        .await;
+        spend(&hub, 500, Some("crm")).await;
+        eventually("the second cost signal", || async {
+            hub.outbox_count("sig.fin.cost").await == 2
+        })
+        .await;
+        let signals = hub.outbox("sig.fin.cost").await;
+        assert_eq!(signals[0]["amount"], 1_000);
+        assert_eq!(
+            signals[1],
+            json!({"service_id": "crm", "period": period, "amount": 1_500, "currency": "EUR"})
+        );
+        // Spend without a service changes no service total: no signal.
+        spend(&hub, 700, None).await;
+        spend(&hub, 1, Some("crm")).await;
+        eventually("the third cost signal", || async {
+            hub.outbox_count("sig.fin.cost").await == 3
+        })
+        .await;
+        assert_eq!(hub.outbox("sig.fin.cost").await[2]["amount"], 1_501);
+    }
+);
+
+both!(
+    runway_under_the_threshold_raises_a_high_alert_and_recovery_resolves_it,
+    |hub: TestHub| async move {
+        let today = Utc::now().date_naive();
+        let yesterday = today.checked_sub_days(Days::new(1)).unwrap();
+        let last_month = today.checked_sub_days(Days::new(35)).unwrap();
+        hub.post(
+            "/api/v1/fin/spend",
+            ADMIN,
+            json!({"date": last_month, "amount": 100_000, "currency": "EUR", "domain": "finance"}),
+        )
+        .await
+        .expect(201);
+        // About two months of cash at 100000 a month.
+        hub.post(
+            "/api/v1/fin/balances",
+            ADMIN,
+            json!({"date": yesterday, "amount": 200_000, "currency": "EUR"}),
+        )
+        .await
+        .expect(201);
+        eventually("the runway alert", || async {
+            alert_state(&hub, "fin.runway").await.as_deref() == Some("open")
+        })
+        .await;
+        assert_eq!(hub.alert("fin.runway").await.unwrap()["severity"], "high");
+        let viability = hub.outbox("sig.viability").await;
+        assert_eq!(viability.len(), 1);
+        assert_eq!(viability[0]["threshold_months"], 6);
+        assert!(viability[0]["months_left"].as_f64().unwrap() < 6.0);
+
+        hub.post(
+            "/api/v1/fin/balances",
+            ADMIN,
+            json!({"date": today, "amount": 50_000_000, "currency": "EUR"}),
+        )
+        .await
+        .expect(201);
+        eventually("the runway alert resolves", || async {
+            alert_state(&hub, "fin.runway").await.as_deref() == Some("resolved")
+        })
+        .await;
+        hub.post(
+            "/api/v1/fin/balances",
+            ADMIN,
+            json!({"date": today, "amount": 1, "currency": "EUR"}),
+        )
+        .await
+        .problem(409);
+        hub.post(
+            "/api/v1/fin/balances",
+            FINANCE,
+            json!({"date": today, "amount": 1, "currency": "EUR"}),
+        )
+        .await
+        .problem(403);
+        assert_eq!(hub.outbox_count("sig.viability").await, 1);
+    }
+);

@@ -1,0 +1,329 @@
+//! Test helpers of the fin hub: a hub with the fin module on a fresh SQLite file or PostgreSQL
+//! database, a token verifier that reads the principal from the token text, and request helpers.
+//! (A small copy of hub-core's test support: test helpers are not part of hub-core's API.)
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use hub_core::auth::{AuthError, Principal, PrincipalKind, TokenVerifier};
+use hub_core::config::HubConfig;
+use hub_core::server::App;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// Test tokens spell out their principal: `sub=alice;roles=hub:write;domains=finance;kind=human`.
+pub struct SpelledTokens;
+
+#[async_trait]
+impl TokenVerifier for SpelledTokens {
+    async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        let mut p = Principal {
+            sub: String::new(),
+            kind: PrincipalKind::Agent,
+            roles: vec!["hub:admin".into()],
+            domains: None,
+        };
+        for part in token.split(';') {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| AuthError::Invalid("unreadable test token".into()))?;
+            let list = || {
+                v.split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            };
+            match k {
+                "sub" => p.sub = v.to_owned(),
+                "roles" => p.roles = list(),
+                "domains" => p.domains = Some(list()),
+                "kind" => {
+                    p.kind = serde_json::from_value(Value::String(v.into()))
+                        .map_err(|_| AuthError::Invalid("kind".into()))?
+                }
+                _ => return Err(AuthError::Invalid(format!("unknown test token key {k}"))),
+            }
+        }
+        if p.sub.is_empty() {
+            return Err(AuthError::Invalid("no sub".into()));
+        }
+        Ok(p)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn pg_admin_url() -> String {
+    std::env::var("HUBMESH_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            (
+                format!("sqlite://{}/hub.db?mode=rwc", dir.path().display()),
+                Some(dir),
+            )
+        }
+        Backend::Postgres => {
+            let admin = pg_admin_url();
+            let name = format!("hubmesh_t_{}", uuid::Uuid::now_v7().simple());
+            let db = Database::connect(&admin)
+                .await
+                .expect("connect to the test PostgreSQL server");
+            db.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            (format!("{base}/{name}"), None)
+        }
+    }
+}
+
+/// The fin settings of test hubs: a USD->EUR rate, two priced models, a small record limit.
+pub const FIN_CONFIG: &str = r#"
+currency = "EUR"
+max_record_bytes = 65536
+[rates]
+"USD/EUR" = "0.5"
+[prices.openai."gpt-4o"]
+currency = "USD"
+input_per_million = "2.50"
+output_per_million = "10"
+[prices.anthropic."claude"]
+currency = "EUR"
+input_per_million = "3"
+output_per_million = "15"
+"#;
+
+pub struct TestHub {
+    pub app: App,
+    pub _dir: Option<tempfile::TempDir>,
+}
+
+impl TestHub {
+    pub async fn new(backend: Backend) -> Self {
+        let (url, dir) = fresh_database(backend).await;
+        let mut config = HubConfig::with_database("fin", &url).expect("config");
+        config.modules.insert(
+            "fin".into(),
+            toml::from_str(FIN_CONFIG).expect("fin config"),
+        );
+        let app = App::build(config, Arc::new(SpelledTokens), fin_hub::modules())
+            .await
+            .expect("hub starts");
+        let hub = Self { app, _dir: dir };
+        hub.domains(&["finance", "infotech"]).await;
+        hub
+    }
+
+    pub fn ctx(&self) -> &hub_core::Ctx {
+        self.app.hub.ctx()
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Res {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        self.send(req).await
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Res {
+        let res = self.app.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Res {
+            status,
+            headers,
+            json,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Res {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Res {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// Uploads `csv` to `/api/v1/fin/imports?<query>`.
+    pub async fn upload(&self, query: &str, token: &str, csv: impl Into<Body>) -> Res {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/v1/fin/imports?{query}"))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "text/csv")
+            .body(csv.into())
+            .unwrap();
+        self.send(req).await
+    }
+
+    pub async fn domains(&self, slugs: &[&str]) {
+        for slug in slugs {
+            self.post(
+                "/api/v1/domains",
+                ADMIN,
+                serde_json::json!({"slug": slug, "name": slug}),
+            )
+            .await
+            .expect(201);
+        }
+    }
+
+    /// How many outbox events of `kind` (`<resource>.<action>`) were written.
+    pub async fn outbox_count(&self, kind: &str) -> u64 {
+        use hub_core::outbox::model;
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        model::Entity::find()
+            .filter(model::Column::EventType.eq(format!("hubmesh.{kind}")))
+            .count(&self.ctx().db)
+            .await
+            .expect("count outbox rows")
+    }
+
+    /// The outbox events of `kind`, oldest first, as their data.
+    pub async fn outbox(&self, kind: &str) -> Vec<Value> {
+        use hub_core::outbox::model;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        model::Entity::find()
+            .filter(model::Column::EventType.eq(format!("hubmesh.{kind}")))
+            .order_by_asc(model::Column::Id)
+            .all(&self.ctx().db)
+            .await
+            .expect("outbox rows")
+            .into_iter()
+            .map(|r| r.data)
+            .collect()
+    }
+
+    /// The alert `key` as `GET /api/v1/alerts?status=all` lists it.
+    pub async fn alert(&self, key: &str) -> Option<Value> {
+        let page = self
+            .get("/api/v1/alerts?status=all&limit=500", ADMIN)
+            .await
+            .expect(200)
+            .json;
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == key)
+            .cloned()
+    }
+}
+
+/// Waits (at most 10 s) until `check` holds: post-commit handlers run in the background.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let waited = tokio::time::timeout(Duration::from_secs(10), async {
+        while !check().await {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "timed out waiting for: {what}");
+}
+
+#[derive(Debug)]
+pub struct Res {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub json: Value,
+    pub text: String,
+}
+
+impl Res {
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        self
+    }
+
+    pub fn problem(self, status: u16) -> Value {
+        let this = self.expect(status);
+        assert_eq!(
+            this.headers
+                .get("content-type")
+                .map(|v| v.to_str().unwrap()),
+            Some("application/problem+json")
+        );
+        assert_eq!(this.json["status"], status);
+        this.json
+    }
+
+    pub fn fields(problem: &Value) -> Vec<String> {
+        problem["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+pub const ADMIN: &str = "sub=admin;kind=service";
+/// A writer limited to the finance domain.
+pub const FINANCE: &str = "sub=fina;roles=fin:write;domains=finance;kind=agent";
+pub const READER: &str = "sub=rita;roles=hub:read;kind=human";
+
+/// Declares a test that runs once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn sqlite() {
+                let hub = $crate::support::TestHub::new($crate::support::Backend::Sqlite).await;
+                ($body)(hub).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                let hub = $crate::support::TestHub::new($crate::support::Backend::Postgres).await;
+                ($body)(hub).await;
+            }
+        }
+    };
+}
