@@ -14,7 +14,9 @@ pub mod module;
 pub mod outbox;
 pub mod server;
 
+pub mod agent;
 pub mod domain;
+pub mod message;
 
 pub use ctx::{Ctx, Tx};
 pub use error::HubError;

@@ -2,5 +2,7 @@
 
 mod support;
 
+mod agents;
 mod domains;
 mod errors;
+mod messages;

@@ -168,6 +168,17 @@ impl TestHub {
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Res {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
+
+    /// How many outbox events of `kind` (`message.created`) were written.
+    pub async fn events(&self, kind: &str) -> u64 {
+        use hub_core::outbox::model::{Column, Entity};
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        Entity::find()
+            .filter(Column::EventType.eq(format!("hubmesh.{kind}")))
+            .count(&self.ctx().db)
+            .await
+            .expect("count outbox events")
+    }
 }
 
 /// A response as tests see it.
