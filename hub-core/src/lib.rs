@@ -16,7 +16,9 @@ pub mod outbox;
 pub mod runner;
 pub mod server;
 
+pub mod agent;
 pub mod domain;
+pub mod message;
 pub mod progress;
 pub mod tpsc;
 

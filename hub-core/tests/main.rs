@@ -2,8 +2,10 @@
 
 mod support;
 
+mod agents;
 mod domains;
 mod errors;
+mod messages;
 mod modules;
 mod progress;
 mod tpsc;

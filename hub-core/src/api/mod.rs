@@ -50,4 +50,6 @@ pub fn core_routes() -> OpenApiRouter<Hub> {
         .merge(crate::domain::api::router())
         .merge(crate::tpsc::api::router())
         .merge(crate::progress::api::router())
+        .merge(crate::message::api::router())
+        .merge(crate::agent::api::router())
 }
