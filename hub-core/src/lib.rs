@@ -14,7 +14,9 @@ pub mod module;
 pub mod outbox;
 pub mod server;
 
+pub mod capability;
 pub mod domain;
+pub mod repo;
 
 pub use ctx::{Ctx, Tx};
 pub use error::HubError;

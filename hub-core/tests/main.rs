@@ -2,5 +2,7 @@
 
 mod support;
 
+mod capabilities;
 mod domains;
 mod errors;
+mod repos;

@@ -168,6 +168,26 @@ impl TestHub {
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Res {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Res {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    /// The data of every outbox event of `kind` (`<resource>.<action>`), oldest first.
+    pub async fn events(&self, kind: &str) -> Vec<Value> {
+        use hub_core::outbox::model;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        model::Entity::find()
+            .filter(model::Column::EventType.eq(format!("hubmesh.{kind}")))
+            .order_by_asc(model::Column::Id)
+            .all(&self.ctx().db)
+            .await
+            .expect("read the outbox")
+            .into_iter()
+            .map(|e| e.data)
+            .collect()
+    }
 }
 
 /// A response as tests see it.

@@ -4,6 +4,8 @@ use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_outbox;
 mod m20261122_000002_domains;
+mod m20261122_000005_capabilities;
+mod m20261122_000006_repos;
 
 pub struct Migrator;
 
@@ -17,6 +19,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_outbox::Migration),
             Box::new(m20261122_000002_domains::Migration),
+            Box::new(m20261122_000005_capabilities::Migration),
+            Box::new(m20261122_000006_repos::Migration),
         ]
     }
 }
