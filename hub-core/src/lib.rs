@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod ctx;
 pub mod db;
@@ -12,6 +13,7 @@ pub mod hub;
 pub mod ids;
 pub mod module;
 pub mod outbox;
+pub mod runner;
 pub mod server;
 
 pub mod capability;

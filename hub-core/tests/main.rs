@@ -5,4 +5,5 @@ mod support;
 mod capabilities;
 mod domains;
 mod errors;
+mod modules;
 mod repos;

@@ -99,7 +99,7 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempD
 /// A hub built in-process, driven through its router.
 pub struct TestHub {
     pub app: App,
-    _dir: Option<tempfile::TempDir>,
+    pub _dir: Option<tempfile::TempDir>,
 }
 
 impl TestHub {
