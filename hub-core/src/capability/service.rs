@@ -409,8 +409,7 @@ pub async fn change_status(
         return Err(illegal(current.status));
     }
     let mut tx = ctx.begin().await?;
-    // The guarded update is the transaction's first statement, so SQLite takes the write lock
-    // before reading anything and a concurrent writer waits instead of failing.
+    // Guarded by the status read above: a concurrent move that got there first leaves 0 rows.
     let mut update = request::Entity::update_many()
         .col_expr(request::Column::Status, Expr::value(change.status))
         .col_expr(request::Column::StatusNote, Expr::value(change.note))
