@@ -17,9 +17,11 @@ pub mod runner;
 pub mod server;
 
 pub mod agent;
+pub mod capability;
 pub mod domain;
 pub mod message;
 pub mod progress;
+pub mod repo;
 pub mod tpsc;
 
 pub use ctx::{Ctx, Tx};

@@ -3,9 +3,11 @@
 mod support;
 
 mod agents;
+mod capabilities;
 mod domains;
 mod errors;
 mod messages;
 mod modules;
 mod progress;
+mod repos;
 mod tpsc;

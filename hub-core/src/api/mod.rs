@@ -52,4 +52,6 @@ pub fn core_routes() -> OpenApiRouter<Hub> {
         .merge(crate::progress::api::router())
         .merge(crate::message::api::router())
         .merge(crate::agent::api::router())
+        .merge(crate::capability::api::router())
+        .merge(crate::repo::api::router())
 }
