@@ -22,6 +22,7 @@ pub mod domain;
 pub mod message;
 pub mod progress;
 pub mod repo;
+pub mod summary;
 pub mod tpsc;
 
 pub use ctx::{Ctx, Tx};

@@ -10,4 +10,5 @@ mod messages;
 mod modules;
 mod progress;
 mod repos;
+mod summary;
 mod tpsc;

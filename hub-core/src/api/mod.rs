@@ -54,4 +54,5 @@ pub fn core_routes() -> OpenApiRouter<Hub> {
         .merge(crate::agent::api::router())
         .merge(crate::capability::api::router())
         .merge(crate::repo::api::router())
+        .merge(crate::summary::api::router())
 }
