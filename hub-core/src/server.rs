@@ -58,7 +58,7 @@ impl App {
         let mut statuses = Vec::new();
         for module in &modules {
             let manifest = module.manifest();
-            let disabled = config.disabled_modules.iter().any(|m| *m == manifest.id);
+            let disabled = config.disabled_modules.contains(&manifest.id);
             let (state, error) = if disabled {
                 (ModuleState::Disabled, None)
             } else {

@@ -1,12 +1,21 @@
 //! Authentication: who is calling. A [`TokenVerifier`] turns a bearer token into a [`Principal`];
 //! the extractor in `extract` applies it to every protected route.
 
+pub mod claims;
+pub mod discovery;
 mod extract;
+pub mod http;
+pub mod jwks;
+pub mod oidc;
 mod principal;
+pub mod service_account;
 
 use async_trait::async_trait;
 
+pub use extract::bearer_token;
+pub use oidc::OidcVerifier;
 pub use principal::{Access, Principal, PrincipalKind};
+pub use service_account::ServiceTokenSource;
 
 /// Why a bearer token was refused. The text is safe to show to the caller: it never contains the token.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
