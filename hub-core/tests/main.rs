@@ -4,3 +4,4 @@ mod support;
 
 mod domains;
 mod errors;
+mod identity;

@@ -86,6 +86,13 @@ pub fn principal_from_claims(claims: &Value, names: &OidcConfig) -> Result<Princ
     })
 }
 
+/// The `exp` of a JWT, read without verification: only for a token the request's
+/// [`Principal`] was already verified from.
+pub fn unverified_expiry(token: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let claims: Value = jsonwebtoken::dangerous::insecure_decode_claims(token).ok()?;
+    chrono::DateTime::from_timestamp(claims.get("exp")?.as_i64()?, 0)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -35,7 +35,9 @@ pub struct JwksCache {
 
 #[derive(Default)]
 struct RefetchState {
-    last_attempt: Option<Instant>,
+    /// Set by a refetch of a loaded key set or by a failed fetch; the first load does not
+    /// count, so a key rotated in right after start is still found.
+    cooling_since: Option<Instant>,
     jwks_uri: Option<String>,
 }
 
@@ -82,15 +84,22 @@ impl JwksCache {
             return Ok(k);
         }
         if state
-            .last_attempt
+            .cooling_since
             .is_some_and(|t| t.elapsed() < self.cooldown)
         {
             return Err(self.miss(kid));
         }
-        state.last_attempt = Some(Instant::now());
+        let loaded = !self
+            .keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty();
         self.fetches.fetch_add(1, Ordering::Relaxed);
-        let fetched = self.fetch(&mut state).await?;
-        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fetched);
+        let fetched = self.fetch(&mut state).await;
+        if loaded || fetched.is_err() {
+            state.cooling_since = Some(Instant::now());
+        }
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fetched?);
         self.cached(kid).ok_or_else(|| self.miss(kid))
     }
 
