@@ -3,7 +3,7 @@
 
 mod flows;
 mod hub;
-// mod real_idp;
+mod real_idp;
 mod verify;
 
 use std::sync::Arc;
