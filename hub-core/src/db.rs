@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, SubsecRound, Utc};
+
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
 
@@ -44,6 +46,12 @@ fn sqlite_path(url: &str) -> Option<&str> {
 /// Applies the core migrations (every hub has the generic resources).
 pub async fn migrate_core(db: &DatabaseConnection) -> Result<(), DbErr> {
     migrations::core::Migrator::up(db, None).await
+}
+
+/// The current time at the precision both databases store (microseconds), so a row returned
+/// from memory equals the same row read back.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
 }
 
 /// True when the database answers a trivial query.

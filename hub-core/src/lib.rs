@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod ctx;
 pub mod db;
@@ -13,9 +14,14 @@ pub mod ids;
 pub mod issuer;
 pub mod module;
 pub mod outbox;
+pub mod runner;
 pub mod server;
 
+pub mod agent;
 pub mod domain;
+pub mod message;
+pub mod progress;
+pub mod tpsc;
 
 pub use ctx::{Ctx, Tx};
 pub use error::HubError;

@@ -63,6 +63,9 @@ impl MigratorRef {
 #[error("{0}")]
 pub struct ModuleError(pub String);
 
+/// The constructor of a hub's module list, as hub binaries and the mesh launcher pass it.
+pub type ModuleSet = fn() -> Vec<Box<dyn HubModule>>;
+
 /// A domain hub or optional module.
 pub trait HubModule: Send + Sync + 'static {
     fn manifest(&self) -> ModuleManifest;

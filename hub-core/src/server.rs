@@ -135,6 +135,25 @@ async fn fallback() -> crate::error::HubError {
     }
 }
 
+/// Applies the core migrations and those of every module, for `migrate` commands.
+pub async fn migrate(config: &HubConfig, modules: &[Box<dyn HubModule>]) -> Result<(), StartError> {
+    let db = crate::db::connect(&config.database_url)
+        .await
+        .map_err(|source| StartError::Database {
+            url: redact_url(&config.database_url),
+            source,
+        })?;
+    crate::db::migrate_core(&db)
+        .await
+        .map_err(StartError::Migrate)?;
+    for module in modules {
+        if let Some(m) = module.migrator() {
+            m.up(&db).await.map_err(StartError::Migrate)?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs a module's migrations and registration; on success starts its handlers and jobs.
 async fn start_module(
     module: &dyn HubModule,

@@ -2,6 +2,11 @@
 
 mod support;
 
+mod agents;
 mod domains;
 mod errors;
 mod identity;
+mod messages;
+mod modules;
+mod progress;
+mod tpsc;

@@ -99,7 +99,7 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempD
 /// A hub built in-process, driven through its router.
 pub struct TestHub {
     pub app: App,
-    _dir: Option<tempfile::TempDir>,
+    pub _dir: Option<tempfile::TempDir>,
 }
 
 impl TestHub {
@@ -167,6 +167,30 @@ impl TestHub {
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Res {
         self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// Creates domains with the admin token, named after their slugs.
+    pub async fn domains(&self, slugs: &[&str]) {
+        for slug in slugs {
+            self.post(
+                "/api/v1/domains",
+                ADMIN,
+                serde_json::json!({"slug": slug, "name": slug}),
+            )
+            .await
+            .expect(201);
+        }
+    }
+
+    /// How many outbox events of `kind` (`<resource>.<action>`) were written.
+    pub async fn outbox_count(&self, kind: &str) -> u64 {
+        use hub_core::outbox::model;
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        model::Entity::find()
+            .filter(model::Column::EventType.eq(format!("hubmesh.{kind}")))
+            .count(&self.ctx().db)
+            .await
+            .expect("count outbox rows")
     }
 }
 

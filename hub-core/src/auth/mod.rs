@@ -37,3 +37,30 @@ pub enum AuthError {
 pub trait TokenVerifier: Send + Sync + 'static {
     async fn verify(&self, token: &str) -> Result<Principal, AuthError>;
 }
+
+/// The verifier a hub uses for `config`: JWT access tokens of the configured issuer.
+///
+/// Without a configured issuer every protected route answers 503: a hub never runs open.
+pub fn verifier_for(config: &crate::config::HubConfig) -> std::sync::Arc<dyn TokenVerifier> {
+    match OidcVerifier::new(&config.oidc) {
+        Ok(v) => std::sync::Arc::new(v),
+        Err(_) => std::sync::Arc::new(Unconfigured {
+            hub: config.name.clone(),
+        }),
+    }
+}
+
+/// Refuses every token because no issuer is configured.
+struct Unconfigured {
+    hub: String,
+}
+
+#[async_trait]
+impl TokenVerifier for Unconfigured {
+    async fn verify(&self, _token: &str) -> Result<Principal, AuthError> {
+        Err(AuthError::Unavailable(format!(
+            "hub {} has no OIDC issuer configured (set oidc.issuer or HUBMESH_OIDC_ISSUER)",
+            self.hub
+        )))
+    }
+}
