@@ -378,6 +378,11 @@ impl LocalIssuer {
         })
     }
 
+    /// The principal a client's own tokens carry, if the client exists.
+    pub fn client_principal(&self, id: &str) -> Option<Principal> {
+        self.files().identity.client(id).map(client_principal)
+    }
+
     /// Clients, users and key ids, without secrets.
     pub fn list(&self) -> IdentityListing {
         let keep = self.key_overlap();
