@@ -36,7 +36,11 @@ async fn p50(app: &App, token: &str) -> Duration {
         let start = Instant::now();
         let res = app.router.clone().oneshot(req).await.expect("response");
         samples.push(start.elapsed());
-        assert!(res.status().is_success(), "whoami answered {}", res.status());
+        assert!(
+            res.status().is_success(),
+            "whoami answered {}",
+            res.status()
+        );
     }
     samples.sort();
     samples[ROUNDS / 2]
@@ -45,7 +49,9 @@ async fn p50(app: &App, token: &str) -> Duration {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let (issuer, _) = LocalIssuer::open(dir.path(), IssuerOptions::new(&url)).expect("issuer");
     tokio::spawn(axum::serve(listener, issuer.router()).into_future());
@@ -64,8 +70,12 @@ async fn main() {
         .expect("token");
     let verifier = OidcVerifier::new(&config.oidc).expect("verifier");
     verifier.warm().await.expect("jwks");
-    let checked = App::build(config.clone(), Arc::new(verifier), vec![]).await.expect("hub");
-    let unchecked = App::build(config, Arc::new(NoCheck(who)), vec![]).await.expect("hub");
+    let checked = App::build(config.clone(), Arc::new(verifier), vec![])
+        .await
+        .expect("hub");
+    let unchecked = App::build(config, Arc::new(NoCheck(who)), vec![])
+        .await
+        .expect("hub");
 
     // Warm both paths, then measure alternately so drift hits both alike.
     p50(&checked, &token).await;
@@ -75,5 +85,8 @@ async fn main() {
     println!("GET /api/v1/whoami p50 over {ROUNDS} requests");
     println!("  with JWT validation (EdDSA, warm JWKS): {with:?}");
     println!("  without validation:                     {without:?}");
-    println!("  validation adds:                        {:?}", with.saturating_sub(without));
+    println!(
+        "  validation adds:                        {:?}",
+        with.saturating_sub(without)
+    );
 }
