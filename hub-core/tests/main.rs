@@ -6,6 +6,7 @@ mod agents;
 mod capabilities;
 mod domains;
 mod errors;
+mod identity;
 mod messages;
 mod modules;
 mod progress;
