@@ -1,1 +1,7 @@
-mod x {}
+//! End-to-end tests of the `hubmesh` binary against hubs served in-process on loopback.
+
+mod support;
+
+mod domains;
+mod errors;
+mod status;

@@ -52,9 +52,15 @@ pub struct FieldError {
 impl fmt::Display for Problem {
     /// `409 Conflict: domain finance exists`, plus the fields at fault the detail does not name.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.status, self.title)?;
-        if !self.detail.is_empty() {
-            write!(f, ": {}", self.detail)?;
+        // Hub details often start with the title already ("invalid input: …").
+        let title_in_detail = self
+            .detail
+            .to_lowercase()
+            .starts_with(&self.title.to_lowercase());
+        match (self.detail.is_empty(), title_in_detail) {
+            (true, _) => write!(f, "{} {}", self.status, self.title)?,
+            (false, true) => write!(f, "{} {}", self.status, self.detail)?,
+            (false, false) => write!(f, "{} {}: {}", self.status, self.title, self.detail)?,
         }
         let unnamed: Vec<String> = self
             .errors
