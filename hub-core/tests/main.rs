@@ -2,6 +2,13 @@
 
 mod support;
 
+mod agents;
+mod capabilities;
 mod domains;
 mod errors;
+mod messages;
 mod modules;
+mod progress;
+mod repos;
+mod summary;
+mod tpsc;
