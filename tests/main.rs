@@ -2,6 +2,9 @@
 
 mod support;
 
+mod capabilities;
 mod domains;
 mod errors;
+mod messages;
+mod progress;
 mod status;

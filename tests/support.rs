@@ -179,8 +179,9 @@ impl Out {
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:#?}"))
     }
 
-    /// The cells of table column `header` in stdout, top to bottom (columns sit at the offsets
-    /// of their headers).
+    /// The cells of table column `header` in the first table of stdout, top to bottom (columns
+    /// sit at the offsets of their headers; the table ends at an empty line or a line that is
+    /// not a table row).
     pub fn column(&self, header: &str) -> Vec<String> {
         let mut lines = self
             .stdout
@@ -202,6 +203,7 @@ impl Out {
             .position(|c| !c.is_whitespace())
             .map(|p| start + header.chars().count() + p);
         lines
+            .take_while(|l| l.first() == Some(&' '))
             .map(|l| {
                 let stop = end.unwrap_or(l.len()).min(l.len());
                 l.get(start.min(stop)..stop)

@@ -42,9 +42,18 @@ pub fn object_table(object: &Map<String, Value>) -> String {
     fields_table(&["VALUE"], &[object])
 }
 
-/// Renders objects side by side: a row per field (`id` first, then by name), a column per object.
+/// Renders objects side by side: a row per field (`id` first, then by name; nested objects as
+/// `outer.inner`), a column per object.
 pub fn fields_table(headers: &[&str], objects: &[&Map<String, Value>]) -> String {
-    let mut keys: Vec<&String> = objects.iter().flat_map(|o| o.keys()).collect();
+    let flat: Vec<Vec<(String, &Value)>> = objects
+        .iter()
+        .map(|o| {
+            let mut out = Vec::new();
+            flatten("", o, &mut out);
+            out
+        })
+        .collect();
+    let mut keys: Vec<&str> = flat.iter().flatten().map(|(k, _)| k.as_str()).collect();
     keys.sort_by_key(|k| (*k != "id", *k));
     keys.dedup();
     let mut t = table(
@@ -53,12 +62,25 @@ pub fn fields_table(headers: &[&str], objects: &[&Map<String, Value>]) -> String
             .collect(),
     );
     for key in keys {
-        let values = objects
-            .iter()
-            .map(|o| o.get(key).map_or_else(String::new, cell));
-        t.add_row(std::iter::once(key.clone()).chain(values));
+        let values = flat.iter().map(|fields| {
+            fields
+                .iter()
+                .find(|(k, _)| k == key)
+                .map_or_else(String::new, |(_, v)| cell(v))
+        });
+        t.add_row(std::iter::once(key.to_owned()).chain(values));
     }
     t.trim_fmt()
+}
+
+fn flatten<'a>(prefix: &str, object: &'a Map<String, Value>, out: &mut Vec<(String, &'a Value)>) {
+    for (key, value) in object {
+        let key = format!("{prefix}{key}");
+        match value {
+            Value::Object(inner) if !inner.is_empty() => flatten(&format!("{key}."), inner, out),
+            _ => out.push((key, value)),
+        }
+    }
 }
 
 /// One value as a person reads it: times in UTC to the second, `-` for nothing, lists joined.
@@ -127,7 +149,7 @@ mod tests {
 
     #[test]
     fn field_tables_put_id_first_and_join_objects() {
-        let a = json!({"name": "x", "id": "1"});
+        let a = json!({"name": "x", "id": "1", "n": {"a": 1}});
         let b = json!({"zeta": 2});
         let out = fields_table(
             &["A", "B"],
@@ -135,6 +157,7 @@ mod tests {
         );
         let rows: Vec<&str> = out.lines().collect();
         assert!(rows[0].contains("FIELD") && rows[0].contains('B'));
-        assert!(rows[1].contains("id") && rows[2].contains("name") && rows[3].contains("zeta"));
+        assert!(rows[1].contains("id") && rows[2].contains("n.a") && rows[3].contains("name"));
+        assert!(rows[4].contains("zeta") && rows[4].trim_end().ends_with('2'));
     }
 }

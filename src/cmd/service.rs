@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use crate::client::output::{list_table, object_table};
+use crate::client::output::{cell, list_table, object_table};
 use crate::client::{Ctx, ListArgs, Params};
 
 const COLUMNS: &[(&str, &str)] = &[
@@ -24,7 +24,6 @@ const INGEST_RESULTS: &[(&str, &str)] = &[
     ("NAME", "name"),
     ("OUTCOME", "outcome"),
     ("ID", "id"),
-    ("ERRORS", "errors"),
 ];
 
 #[derive(Debug, Subcommand)]
@@ -146,6 +145,23 @@ async fn ingest(ctx: &Ctx, file: &PathBuf) -> anyhow::Result<()> {
     } else {
         let results = report["results"].as_array().cloned().unwrap_or_default();
         println!("{}", list_table(&results, INGEST_RESULTS));
+        // Rejections in full below the table: their messages are too long for a cell.
+        for r in &results {
+            let errors: Vec<String> = r["errors"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| format!("{}: {}", cell(&e["field"]), cell(&e["message"])))
+                .collect();
+            if !errors.is_empty() {
+                println!(
+                    "#{} {}: {}",
+                    r["index"],
+                    cell(&r["name"]),
+                    errors.join("; ")
+                );
+            }
+        }
         println!(
             "created {}, updated {}, rejected {}",
             report["created"], report["updated"], report["rejected"]

@@ -49,6 +49,21 @@ async fn fetch(client: &Client, path: &str) -> Result<Value, String> {
     serde_json::from_str(&text).map_err(|e| format!("{path} is not JSON: {e}"))
 }
 
+/// A state summary without what the health table shows, modules counted by state.
+fn at_a_glance(summary: &Map<String, Value>) -> Map<String, Value> {
+    let mut s = summary.clone();
+    s.remove("hub");
+    s.remove("version");
+    if let Some(Value::Array(modules)) = s.remove("modules") {
+        let running = modules.iter().filter(|m| m["state"] == "running").count();
+        s.insert(
+            "modules".into(),
+            format!("{running} of {} running", modules.len()).into(),
+        );
+    }
+    s
+}
+
 /// Health and state summary of each hub of the mesh (or the one `--hub`/`--url` names);
 /// fails when a hub does not answer.
 pub async fn status(global: &GlobalArgs) -> anyhow::Result<()> {
@@ -94,15 +109,16 @@ pub async fn status(global: &GlobalArgs) -> anyhow::Result<()> {
             })
             .collect();
         println!("{}", list_table(&rows, STATUS));
-        let summaries: Vec<(&str, &Map<String, Value>)> = reports
+        let summaries: Vec<(&str, Map<String, Value>)> = reports
             .iter()
             .filter_map(|r| match &r.summary {
-                Ok(Value::Object(s)) => Some((r.name.as_str(), s)),
+                Ok(Value::Object(s)) => Some((r.name.as_str(), at_a_glance(s))),
                 _ => None,
             })
             .collect();
         if !summaries.is_empty() {
-            let (names, objects): (Vec<&str>, Vec<_>) = summaries.into_iter().unzip();
+            let (names, objects): (Vec<&str>, Vec<&Map<String, Value>>) =
+                summaries.iter().map(|(n, s)| (*n, s)).unzip();
             println!("\nState summary:\n{}", fields_table(&names, &objects));
         }
         for r in &reports {
