@@ -55,19 +55,19 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Up(args) => mesh::up(args).await,
         Command::Migrate(args) => mesh::migrate(args).await,
         Command::Status(global) => system::status(&global).await,
-        Command::Modules(global) => system::modules(&Ctx::connect(&global)?).await,
-        Command::Domain(g) => domain::run(&Ctx::connect(&g.global)?, g.command).await,
-        Command::Msg(g) => msg::run(&Ctx::connect(&g.global)?, g.command).await,
-        Command::Agents(g) => agents::run(&Ctx::connect(&g.global)?, g.command).await,
-        Command::Cap(g) => cap::run(&Ctx::connect(&g.global)?, g.command).await,
-        Command::Repo(g) => repo::run(&Ctx::connect(&g.global)?, g.command).await,
-        Command::Service(g) => service::run(&Ctx::connect(&g.global)?, g.command).await,
-        Command::Events(s) => progress::events(&Ctx::connect(&s.global)?, s.args).await,
+        Command::Modules(global) => system::modules(&Ctx::connect(&global).await?).await,
+        Command::Domain(g) => domain::run(&Ctx::connect(&g.global).await?, g.command).await,
+        Command::Msg(g) => msg::run(&Ctx::connect(&g.global).await?, g.command).await,
+        Command::Agents(g) => agents::run(&Ctx::connect(&g.global).await?, g.command).await,
+        Command::Cap(g) => cap::run(&Ctx::connect(&g.global).await?, g.command).await,
+        Command::Repo(g) => repo::run(&Ctx::connect(&g.global).await?, g.command).await,
+        Command::Service(g) => service::run(&Ctx::connect(&g.global).await?, g.command).await,
+        Command::Events(s) => progress::events(&Ctx::connect(&s.global).await?, s.args).await,
         Command::Risks(s) => {
-            progress::tracked(&Ctx::connect(&s.global)?, "/api/v1/risks", s.args).await
+            progress::tracked(&Ctx::connect(&s.global).await?, "/api/v1/risks", s.args).await
         }
         Command::Alerts(s) => {
-            progress::tracked(&Ctx::connect(&s.global)?, "/api/v1/alerts", s.args).await
+            progress::tracked(&Ctx::connect(&s.global).await?, "/api/v1/alerts", s.args).await
         }
     }
 }

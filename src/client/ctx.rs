@@ -26,10 +26,10 @@ pub struct Ctx {
 
 impl Ctx {
     /// The hub `global` names, with the caller's token.
-    pub fn connect(global: &GlobalArgs) -> anyhow::Result<Self> {
+    pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Self> {
         let target = endpoints::target(global)?;
         Ok(Self {
-            client: Client::new(target, bearer_token(global)?)?,
+            client: Client::new(target, bearer_token(global).await?)?,
             json: global.json,
         })
     }

@@ -67,7 +67,7 @@ fn at_a_glance(summary: &Map<String, Value>) -> Map<String, Value> {
 /// Health and state summary of each hub of the mesh (or the one `--hub`/`--url` names);
 /// fails when a hub does not answer.
 pub async fn status(global: &GlobalArgs) -> anyhow::Result<()> {
-    let token = bearer_token(global)?;
+    let token = bearer_token(global).await?;
     let mut reports = Vec::new();
     for target in endpoints::targets(global)? {
         let client = Client::new(target.clone(), token.clone())?;
