@@ -119,6 +119,32 @@ async fn events_move_risks_and_alerts_and_summaries_count_them() {
     .await
     .ok();
 
+    let line = mesh
+        .admin(&[
+            "events",
+            "--domain",
+            "finance",
+            "record",
+            "x",
+            "--summary",
+            "y",
+        ])
+        .await
+        .error();
+    assert!(line.contains("not before `record`"), "{line}");
+    let url = mesh.url.clone();
+    mesh.admin(&[
+        "events",
+        "--url",
+        &url,
+        "record",
+        "note",
+        "--summary",
+        "via --url",
+    ])
+    .await
+    .ok();
+
     let events = mesh
         .admin(&["events", "--type", "risk_surfaced"])
         .await
@@ -130,7 +156,7 @@ async fn events_move_risks_and_alerts_and_summaries_count_them() {
         .await
         .ok()
         .json();
-    assert_eq!(all["items"].as_array().map(Vec::len), Some(3));
+    assert_eq!(all["items"].as_array().map(Vec::len), Some(4));
     let line = mesh
         .admin(&["events", "--since", "yesterday"])
         .await

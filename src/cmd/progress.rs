@@ -38,7 +38,6 @@ pub enum Severity {
 }
 
 #[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct EventsArgs {
     #[command(subcommand)]
     pub record: Option<EventsCmd>,
@@ -101,6 +100,14 @@ fn name_value(s: &str) -> Result<(String, String), String> {
 }
 
 pub async fn events(ctx: &Ctx, args: EventsArgs) -> anyhow::Result<()> {
+    // clap's own conflict check would also refuse the hub options before `record`.
+    let filtered = args.domain.is_some() || args.event_type.is_some() || args.since.is_some();
+    let paged = args.paging.all || args.paging.limit.is_some() || args.paging.cursor.is_some();
+    if args.record.is_some() && (filtered || paged) {
+        anyhow::bail!(
+            "list filters and paging go with `hubmesh events`, not before `record` (put `record`'s own flags after it)"
+        );
+    }
     match args.record {
         Some(EventsCmd::Record {
             event_type,
