@@ -11,13 +11,19 @@ pub mod db;
 pub mod error;
 pub mod hub;
 pub mod ids;
+pub mod issuer;
 pub mod module;
 pub mod outbox;
 pub mod runner;
 pub mod server;
 
+pub mod agent;
+pub mod capability;
 pub mod domain;
+pub mod message;
 pub mod progress;
+pub mod repo;
+pub mod summary;
 pub mod tpsc;
 
 pub use ctx::{Ctx, Tx};

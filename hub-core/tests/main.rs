@@ -2,8 +2,14 @@
 
 mod support;
 
+mod agents;
+mod capabilities;
 mod domains;
 mod errors;
+mod identity;
+mod messages;
 mod modules;
 mod progress;
+mod repos;
+mod summary;
 mod tpsc;

@@ -50,4 +50,9 @@ pub fn core_routes() -> OpenApiRouter<Hub> {
         .merge(crate::domain::api::router())
         .merge(crate::tpsc::api::router())
         .merge(crate::progress::api::router())
+        .merge(crate::message::api::router())
+        .merge(crate::agent::api::router())
+        .merge(crate::capability::api::router())
+        .merge(crate::repo::api::router())
+        .merge(crate::summary::api::router())
 }
