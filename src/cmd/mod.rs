@@ -3,6 +3,7 @@
 pub mod agents;
 pub mod cap;
 pub mod domain;
+pub mod fin;
 pub mod msg;
 pub mod progress;
 pub mod repo;
