@@ -5,6 +5,7 @@ mod support;
 mod capabilities;
 mod domains;
 mod errors;
+mod fin;
 mod messages;
 mod progress;
 mod status;

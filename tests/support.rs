@@ -70,10 +70,15 @@ pub struct Mesh {
 
 impl Mesh {
     pub async fn start() -> Self {
+        Self::start_hub("dev", Vec::new()).await
+    }
+
+    /// Like [`Mesh::start`], for hub `name` with `modules`.
+    pub async fn start_hub(name: &str, modules: Vec<Box<dyn hub_core::module::HubModule>>) -> Self {
         let db_dir = tempfile::tempdir().expect("temp dir");
         let db_url = format!("sqlite://{}/hub.db?mode=rwc", db_dir.path().display());
-        let config = HubConfig::with_database("dev", &db_url).expect("config");
-        let app = App::build(config, Arc::new(SpelledTokens), Vec::new())
+        let config = HubConfig::with_database(name, &db_url).expect("config");
+        let app = App::build(config, Arc::new(SpelledTokens), modules)
             .await
             .expect("hub starts");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -81,7 +86,7 @@ impl Mesh {
         let stop = CancellationToken::new();
         tokio::spawn(app.serve(listener, stop.clone()));
         let data_dir = tempfile::tempdir().expect("temp dir");
-        write_endpoints(data_dir.path(), &[("dev", &url)]);
+        write_endpoints(data_dir.path(), &[(name, &url)]);
         Self {
             url,
             data_dir,
