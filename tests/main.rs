@@ -8,3 +8,4 @@ mod errors;
 mod messages;
 mod progress;
 mod status;
+mod up;
