@@ -9,3 +9,4 @@ mod fin;
 mod messages;
 mod progress;
 mod status;
+mod up;
