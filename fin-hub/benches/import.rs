@@ -213,12 +213,35 @@ async fn main() {
 
     let file = std::fs::File::open(&csv).expect("open the CSV");
     let t = Instant::now();
-    let again = import(ctx, &admin, cfg.clone(), file, opts)
+    let again = import(ctx, &admin, cfg.clone(), file, opts.clone())
         .await
         .expect("re-import");
     assert_eq!((again.inserted, again.duplicates as usize), (0, rows));
     println!(
         "re-import: 0 of {rows} rows added in {:.2?}; peak (VmHWM) {} MB",
+        t.elapsed(),
+        status_kb("VmHWM:") / 1024
+    );
+
+    // A 100 MB line (an unterminated quote) is refused at the record limit, in bounded memory.
+    let runaway = dir.path().join("runaway.csv");
+    {
+        let mut out = BufWriter::new(std::fs::File::create(&runaway).expect("create"));
+        out.write_all(b"BilledCost,BillingCurrency,ChargePeriodStart,SubAccountName\n1,EUR,2025-01-01,finance\n1,EUR,\"")
+            .expect("write");
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..100 {
+            out.write_all(&chunk).expect("write");
+        }
+        out.flush().expect("flush");
+    }
+    let t = Instant::now();
+    let file = std::fs::File::open(&runaway).expect("open");
+    let refused = import(ctx, &admin, cfg.clone(), file, opts)
+        .await
+        .expect_err("a 100 MB line is refused");
+    println!(
+        "100 MB line: refused in {:.2?} ({refused}); peak (VmHWM) {} MB",
         t.elapsed(),
         status_kb("VmHWM:") / 1024
     );
