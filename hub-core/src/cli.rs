@@ -26,6 +26,8 @@ enum Command {
     Serve(ServeArgs),
     /// Apply the hub's database migrations and exit.
     Migrate(CommonArgs),
+    /// Serve MCP over stdin/stdout for a local agent; logs go to stderr.
+    Mcp(McpArgs),
 }
 
 /// Options every hub command shares.
@@ -53,6 +55,21 @@ struct ServeArgs {
     /// OIDC issuer whose access tokens the hub accepts.
     #[arg(long)]
     oidc_issuer: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct McpArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Tool profile: `all`, `messaging`, `capabilities`, `repos`, `tpsc`, `progress` or a module id.
+    #[arg(long, default_value = crate::mcp::PROFILE_ALL)]
+    profile: String,
+    /// OIDC issuer whose access tokens the hub accepts.
+    #[arg(long)]
+    oidc_issuer: Option<String>,
+    /// Access token of the local client the agent acts as (prefer the environment variable).
+    #[arg(long, env = "HUBMESH_MCP_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 impl CommonArgs {
@@ -114,6 +131,31 @@ async fn run(
                 crate::server::redact_url(&config.database_url)
             );
             Ok(())
+        }
+        Command::Mcp(args) => {
+            let mut raw = args.common.raw_config().map_err(|e| e.to_string())?;
+            if args.oidc_issuer.is_some() {
+                raw.oidc.issuer = args.oidc_issuer.clone();
+            }
+            let config = raw.for_hub(hub).map_err(|e| e.to_string())?;
+            let token = args
+                .token
+                .ok_or("mcp over stdio needs the local client's token: set HUBMESH_MCP_TOKEN")?;
+            let app = crate::server::App::build(config.clone(), verifier(&config), modules())
+                .await
+                .map_err(|e| e.to_string())?;
+            let caller = crate::mcp::stdio::caller(&app.hub, &token, &args.profile)
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!("{hub}: serving mcp on stdio as {}", caller.who.sub);
+            crate::mcp::stdio::serve(
+                app.hub.clone(),
+                caller,
+                tokio::io::stdin(),
+                tokio::io::stdout(),
+            )
+            .await
+            .map_err(|e| e.to_string())
         }
         Command::Serve(args) => {
             let mut raw = args.common.raw_config().map_err(|e| e.to_string())?;

@@ -4,4 +4,5 @@ mod support;
 
 mod domains;
 mod errors;
+mod mcp;
 mod modules;
