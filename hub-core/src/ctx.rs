@@ -4,9 +4,11 @@
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 
-use sea_orm::{ActiveModelTrait, DatabaseConnection, DatabaseTransaction, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Set, TransactionTrait,
+};
 use serde::Serialize;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Mutex as AsyncMutex, Notify, OwnedMutexGuard, mpsc};
 
 use crate::error::HubError;
 use crate::outbox::{Event, model as outbox};
@@ -20,24 +22,34 @@ pub struct Ctx {
     committed: Arc<Mutex<Vec<mpsc::UnboundedSender<Arc<Event>>>>>,
     /// Woken after every commit that wrote outbox rows, so the relay needs no polling delay.
     pub outbox_wake: Arc<Notify>,
+    /// SQLite has one writer at a time: writers queue here instead of failing with
+    /// `SQLITE_BUSY_SNAPSHOT` when a transaction that read first tries to write. `None` on PostgreSQL.
+    write_lock: Option<Arc<AsyncMutex<()>>>,
 }
 
 impl Ctx {
     pub fn new(db: DatabaseConnection, hub: &str) -> Self {
+        let write_lock = (db.get_database_backend() == DbBackend::Sqlite).then(Arc::default);
         Self {
             db,
             hub: hub.into(),
             committed: Arc::default(),
             outbox_wake: Arc::new(Notify::new()),
+            write_lock,
         }
     }
 
     /// Starts a transaction whose events are written to the outbox with it.
     pub async fn begin(&self) -> Result<Tx<'_>, HubError> {
+        let guard = match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
         Ok(Tx {
             ctx: self,
             txn: self.db.begin().await?,
             events: Vec::new(),
+            _guard: guard,
         })
     }
 
@@ -59,6 +71,8 @@ pub struct Tx<'a> {
     ctx: &'a Ctx,
     txn: DatabaseTransaction,
     events: Vec<Event>,
+    // Dropped after `txn`: the lock outlives the transaction's commit or rollback.
+    _guard: Option<OwnedMutexGuard<()>>,
 }
 
 impl Deref for Tx<'_> {

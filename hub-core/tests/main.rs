@@ -2,7 +2,14 @@
 
 mod support;
 
+mod agents;
+mod capabilities;
 mod domains;
 mod errors;
 mod mcp;
+mod messages;
 mod modules;
+mod progress;
+mod repos;
+mod summary;
+mod tpsc;
