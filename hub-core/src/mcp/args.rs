@@ -24,9 +24,15 @@ pub struct PageArgs {
 impl PageArgs {
     /// The validated page request (a bad cursor or limit is a 400 naming the field).
     pub fn page(&self) -> Result<PageRequest, HubError> {
-        PageRequest::try_from(&PageParams {
-            limit: self.limit,
-            cursor: self.cursor.clone(),
-        })
+        page(self.limit, &self.cursor)
     }
+}
+
+/// The validated page request of a tool's `limit` and `cursor` arguments. Tools with more
+/// arguments spell these two out, since `deny_unknown_fields` does not mix with `flatten`.
+pub fn page(limit: Option<u64>, cursor: &Option<String>) -> Result<PageRequest, HubError> {
+    PageRequest::try_from(&PageParams {
+        limit,
+        cursor: cursor.clone(),
+    })
 }

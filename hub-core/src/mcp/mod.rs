@@ -10,7 +10,7 @@ mod orientation;
 pub mod stdio;
 mod tool;
 
-pub use args::{NoArgs, PageArgs};
+pub use args::{NoArgs, PageArgs, page};
 pub use handler::{Caller, HubMcp};
 pub use tool::{Catalog, CatalogError, McpResource, McpTool, PROFILE_ALL, ToolCall};
 
@@ -27,8 +27,22 @@ pub mod profile {
 /// The core tools and resources every hub serves.
 pub fn core_catalog() -> Catalog {
     let mut catalog = Catalog::default();
-    let tools = [orientation::tools(), crate::domain::mcp::tools()];
-    let resources = [crate::domain::mcp::resources()];
+    let tools = [
+        orientation::tools(),
+        crate::summary::mcp::tools(),
+        crate::domain::mcp::tools(),
+        crate::agent::mcp::tools(),
+        crate::message::mcp::tools(),
+        crate::capability::mcp::tools(),
+        crate::repo::mcp::tools(),
+        crate::tpsc::mcp::tools(),
+        crate::progress::mcp::tools(),
+    ];
+    let resources = [
+        crate::summary::mcp::resources(),
+        crate::domain::mcp::resources(),
+        crate::message::mcp::resources(),
+    ];
     for t in tools {
         catalog
             .add(t)
@@ -44,10 +58,62 @@ pub fn core_catalog() -> Catalog {
 
 #[cfg(test)]
 mod tests {
+    /// Every tool the MCP issue names.
+    pub const CORE_TOOLS: &[&str] = &[
+        "get_state_summary",
+        "get_domain_summary",
+        "list_domains",
+        "whoami",
+        "send_message",
+        "get_messages",
+        "get_thread",
+        "mark_message_read",
+        "acknowledge_message",
+        "reply_to_message",
+        "register_capability",
+        "list_capabilities",
+        "request_capability",
+        "accept_capability_request",
+        "update_capability_request_status",
+        "list_capability_requests",
+        "get_capability_request",
+        "register_repo",
+        "update_repo_path",
+        "list_domain_repos",
+        "register_service",
+        "list_services",
+        "ingest_tpsc_tool",
+        "get_gdpr_report",
+        "record_event",
+        "get_risks",
+        "get_alerts",
+        "raise_alert",
+        "acknowledge_alert",
+        "resolve_alert",
+        "heartbeat",
+        "list_agents",
+    ];
+
     #[test]
-    fn the_core_catalog_assembles() {
+    fn the_core_catalog_has_every_named_tool_and_resource() {
         let catalog = super::core_catalog();
-        assert!(catalog.get("whoami").is_some());
-        assert!(catalog.resource("hub://domains").is_some());
+        for name in CORE_TOOLS {
+            assert!(catalog.get(name).is_some(), "{name}");
+        }
+        for uri in ["hub://state-summary", "hub://domains", "hub://inbox"] {
+            assert!(catalog.resource(uri).is_some(), "{uri}");
+        }
+        let profiles: Vec<_> = catalog.profiles().into_iter().collect();
+        assert_eq!(
+            profiles,
+            [
+                "all",
+                "capabilities",
+                "messaging",
+                "progress",
+                "repos",
+                "tpsc"
+            ]
+        );
     }
 }
