@@ -7,6 +7,7 @@ mod capabilities;
 mod domains;
 mod errors;
 mod mcp;
+mod mcp_client;
 mod messages;
 mod modules;
 mod progress;
