@@ -8,6 +8,7 @@ mod domains;
 mod errors;
 mod mcp;
 mod mcp_client;
+mod mcp_conformance;
 mod messages;
 mod modules;
 mod progress;

@@ -75,12 +75,10 @@ impl McpTool {
                     .map_err(|e| HubError::Internal(format!("tool result: {e}")))
             })
         });
-        let def = Tool::new(
-            name,
-            description,
-            rmcp::handler::server::common::schema_for_type::<A>(),
-        )
-        .with_annotations(ToolAnnotations::new().read_only(access == Access::Read));
+        let mut schema = (*rmcp::handler::server::common::schema_for_type::<A>()).clone();
+        object_schemas(&mut schema);
+        let def = Tool::new(name, description, Arc::new(schema))
+            .with_annotations(ToolAnnotations::new().read_only(access == Access::Read));
         Self {
             def,
             access,
@@ -122,6 +120,28 @@ impl McpTool {
             // Structured content must be an object.
             Ok(other) => CallToolResult::structured(json!({ "result": other })),
             Err(e) => e.into(),
+        }
+    }
+}
+
+/// Replaces the boolean schema `true` (what schemars makes of a free JSON value) by the
+/// equivalent `{}` where property and item schemas are expected: some clients accept only objects.
+fn object_schemas(map: &mut serde_json::Map<String, Value>) {
+    for (key, child) in map.iter_mut() {
+        match (key.as_str(), child) {
+            ("properties", Value::Object(props)) => {
+                for prop in props.values_mut() {
+                    if *prop == Value::Bool(true) {
+                        *prop = json!({});
+                    }
+                    if let Value::Object(m) = prop {
+                        object_schemas(m);
+                    }
+                }
+            }
+            ("items", item @ Value::Bool(true)) => *item = json!({}),
+            (_, Value::Object(m)) => object_schemas(m),
+            _ => {}
         }
     }
 }
