@@ -1,5 +1,6 @@
 //! `hubmesh`: runs the whole mesh (`hubmesh up`) and talks to its hubs as an operator.
 
+mod cli;
 mod mesh;
 
 use std::process::ExitCode;
@@ -19,6 +20,13 @@ enum Command {
     Up(mesh::UpArgs),
     /// Apply every hub's database migrations and exit.
     Migrate(mesh::MigrateArgs),
+    /// Log in: as a client (client credentials) or in the browser (authorization code + PKCE).
+    Login(cli::identity::LoginArgs),
+    /// Print a bearer token (the stored login's, else the local mesh's admin client).
+    Token(cli::identity::TokenArgs),
+    /// Manage the local issuer's clients, users and signing keys.
+    #[command(subcommand)]
+    Identity(cli::identity::IdentityCommand),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +43,9 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Up(args) => mesh::up(args).await,
             Command::Migrate(args) => mesh::migrate(args).await,
+            Command::Login(args) => cli::identity::login(args).await,
+            Command::Token(args) => cli::identity::token(args).await,
+            Command::Identity(cmd) => cli::identity::identity(cmd),
         }
     });
     match result {

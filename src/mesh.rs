@@ -45,6 +45,9 @@ pub struct MigrateArgs {
 /// What `endpoints.json` holds: where each hub of a running mesh answers.
 #[derive(Debug, Serialize)]
 struct Endpoints {
+    /// The local issuer, when `hubmesh up` runs it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issuer: Option<String>,
     hubs: BTreeMap<String, String>,
 }
 
@@ -72,7 +75,15 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     let data_dir = &args.mesh.data_dir;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
-    let configs = hub_configs(&args.mesh, Some(args.port_base))?;
+    let mut configs = hub_configs(&args.mesh, Some(args.port_base))?;
+    let stop = stop_on_signal();
+    let issuer = crate::cli::identity::start_local_issuer(
+        data_dir,
+        args.port_base,
+        &mut configs,
+        stop.clone(),
+    )
+    .await?;
     let specs = configs
         .into_iter()
         .zip(HUBS)
@@ -84,6 +95,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
         .collect();
     let bound = bind_all(specs).await?;
     let endpoints = Endpoints {
+        issuer,
         hubs: bound
             .iter()
             .map(|b| (b.name.clone(), format!("http://{}", b.addr)))
@@ -100,11 +112,17 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
             format!("{url}/api/v1/openapi.json")
         );
     }
+    if let Some(url) = &endpoints.issuer {
+        println!(
+            "  {:<5} {url} (local issuer; `hubmesh token` prints a bearer token)",
+            "auth"
+        );
+    }
     println!(
         "\nEndpoints written to {}. Ctrl-C stops the mesh.",
         data_dir.join("endpoints.json").display()
     );
-    serve_all(bound, stop_on_signal()).await?;
+    serve_all(bound, stop).await?;
     eprintln!("mesh stopped");
     Ok(())
 }

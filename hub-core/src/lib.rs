@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod hub;
 pub mod ids;
+pub mod issuer;
 pub mod mcp;
 pub mod module;
 pub mod outbox;

@@ -9,6 +9,7 @@ mod errors;
 mod mcp;
 mod mcp_client;
 mod mcp_conformance;
+mod identity;
 mod messages;
 mod modules;
 mod progress;
