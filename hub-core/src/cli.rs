@@ -67,7 +67,14 @@ struct McpArgs {
     /// OIDC issuer whose access tokens the hub accepts.
     #[arg(long)]
     oidc_issuer: Option<String>,
-    /// Access token of the local client the agent acts as (prefer the environment variable).
+    /// Client id of the local client the agent acts as; its token comes from the configured
+    /// issuer by client credentials.
+    #[arg(long, env = "HUBMESH_MCP_CLIENT_ID")]
+    client_id: Option<String>,
+    /// That client's secret (prefer the environment variable).
+    #[arg(long, env = "HUBMESH_MCP_CLIENT_SECRET", hide_env_values = true)]
+    client_secret: Option<String>,
+    /// Instead of a client: an access token for this hub (prefer the environment variable).
     #[arg(long, env = "HUBMESH_MCP_TOKEN", hide_env_values = true)]
     token: Option<String>,
 }
@@ -138,9 +145,23 @@ async fn run(
                 raw.oidc.issuer = args.oidc_issuer.clone();
             }
             let config = raw.for_hub(hub).map_err(|e| e.to_string())?;
-            let token = args
-                .token
-                .ok_or("mcp over stdio needs the local client's token: set HUBMESH_MCP_TOKEN")?;
+            let token = match (args.token, args.client_id, args.client_secret) {
+                (Some(token), _, _) => token,
+                (None, Some(id), Some(secret)) => {
+                    let issuer = config.oidc.issuer.as_deref().ok_or(
+                        "mcp over stdio gets its token from the OIDC issuer: set oidc.issuer or HUBMESH_OIDC_ISSUER",
+                    )?;
+                    crate::auth::ServiceTokenSource::new(issuer, &id, &secret)
+                        .token_for(&config.oidc.audience)
+                        .await
+                        .map_err(|e| format!("client {id}: {e}"))?
+                }
+                _ => {
+                    return Err("mcp over stdio never runs unauthenticated: set HUBMESH_MCP_CLIENT_ID and \
+                                HUBMESH_MCP_CLIENT_SECRET (a client of the issuer), or HUBMESH_MCP_TOKEN"
+                        .into());
+                }
+            };
             let app = crate::server::App::build(config.clone(), verifier(&config), modules())
                 .await
                 .map_err(|e| e.to_string())?;

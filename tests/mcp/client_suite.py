@@ -9,7 +9,11 @@ and bad calls come back as tool errors while the session goes on. It prints one 
 and `ALL OK` at the end; any failure exits non-zero.
 
     python client_suite.py http URL TOKEN_A TOKEN_B READER_TOKEN
-    python client_suite.py stdio COMMAND [ARG...]   (tokens in HUBMESH_MCP_TOKEN_A/_B/_READER)
+    python client_suite.py stdio COMMAND [ARG...]
+
+In stdio mode each agent runs COMMAND as its own process, with HUBMESH_MCP_CLIENT_ID and
+HUBMESH_MCP_CLIENT_SECRET set from HUBMESH_MCP_CLIENT_ID_<X> and HUBMESH_MCP_CLIENT_SECRET_<X>,
+X in A, B, READER.
 """
 
 from __future__ import annotations
@@ -76,9 +80,10 @@ def http_client(url: str, token: str, **kw: Any) -> Client:
     return Client(streamable_http_client(url, http_client=http), cache=None, **kw)
 
 
-def stdio_client(command: list[str], token: str, **kw: Any) -> Client:
+def stdio_client(command: list[str], agent: str, **kw: Any) -> Client:
     env = dict(os.environ)
-    env["HUBMESH_MCP_TOKEN"] = token
+    env["HUBMESH_MCP_CLIENT_ID"] = os.environ[f"HUBMESH_MCP_CLIENT_ID_{agent}"]
+    env["HUBMESH_MCP_CLIENT_SECRET"] = os.environ[f"HUBMESH_MCP_CLIENT_SECRET_{agent}"]
     params = StdioServerParameters(command=command[0], args=command[1:], env=env)
     return Client(params, cache=None, **kw)
 
@@ -235,8 +240,8 @@ async def main() -> None:
             make = lambda token: http_client(url, token)  # noqa: E731
         else:
             command = sys.argv[2:]
-            token_a, token_b, token_r = (os.environ[f"HUBMESH_MCP_TOKEN_{x}"] for x in ("A", "B", "READER"))
-            make = lambda token: stdio_client(command, token)  # noqa: E731
+            token_a, token_b, token_r = "A", "B", "READER"
+            make = lambda agent: stdio_client(command, agent)  # noqa: E731
         a = Agent(await stack.enter_async_context(make(token_a)), "A")
         b = Agent(await stack.enter_async_context(make(token_b)), "B")
         reader = Agent(await stack.enter_async_context(make(token_r)), "reader")
