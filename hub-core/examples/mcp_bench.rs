@@ -46,7 +46,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for _ in 0..args.concurrency {
         let config = StreamableHttpClientTransportConfig::with_uri(args.url.as_str())
             .auth_header(args.token.clone());
-        sessions.push(().serve(StreamableHttpClientTransport::from_config(config)).await?);
+        sessions.push(
+            ().serve(StreamableHttpClientTransport::from_config(config))
+                .await?,
+        );
     }
     let next = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
@@ -54,7 +57,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut workers = Vec::new();
     for session in sessions {
         let (next, errors, total) = (next.clone(), errors.clone(), args.calls);
-        let request = CallToolRequestParams::new(args.tool.clone()).with_arguments(arguments.clone());
+        let request =
+            CallToolRequestParams::new(args.tool.clone()).with_arguments(arguments.clone());
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             while next.fetch_add(1, Ordering::Relaxed) < total {
