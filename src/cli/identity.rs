@@ -57,6 +57,7 @@ pub enum IdentityCommand {
     AddClient {
         #[command(flatten)]
         dir: DataDirArg,
+        /// The client id (also the `sub` of its tokens).
         id: String,
         /// `service` or `agent` (or `human` for a public login client).
         #[arg(long, default_value = "service")]
@@ -70,6 +71,7 @@ pub enum IdentityCommand {
         /// A public client (no secret) for the browser flow, with its redirect URIs.
         #[arg(long)]
         public: bool,
+        /// A redirect URI the browser flow may return to (repeat for several).
         #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
     },
@@ -77,11 +79,15 @@ pub enum IdentityCommand {
     AddUser {
         #[command(flatten)]
         dir: DataDirArg,
+        /// The user name (also the `sub` of the user's tokens).
         name: String,
+        /// `human` or `agent`.
         #[arg(long, default_value = "human")]
         kind: String,
+        /// Roles such as hub:read, hub:write, dev:admin (repeat or comma-separate).
         #[arg(long, value_delimiter = ',')]
         roles: Vec<String>,
+        /// Limit the user to these domains [default: all].
         #[arg(long, value_delimiter = ',')]
         domains: Option<Vec<String>>,
     },
@@ -306,8 +312,9 @@ async fn renew(creds: &mut Credentials) -> anyhow::Result<()> {
 }
 
 /// The bearer token client commands send: the stored login (renewed when it is about to
-/// expire), else one minted for the local mesh's admin client from `data_dir`.
-pub async fn bearer_token(data_dir: &Path, hub: Option<&str>) -> anyhow::Result<String> {
+/// expire), else one minted for the local mesh's admin client from `data_dir`; `None` when
+/// there is neither.
+pub async fn bearer_token(data_dir: &Path, hub: Option<&str>) -> anyhow::Result<Option<String>> {
     let stored = credentials_path()
         .and_then(|p| std::fs::read(p).ok())
         .and_then(|b| serde_json::from_slice::<Credentials>(&b).ok());
@@ -315,19 +322,34 @@ pub async fn bearer_token(data_dir: &Path, hub: Option<&str>) -> anyhow::Result<
         if creds.expires_at - 30 <= chrono::Utc::now().timestamp() {
             renew(&mut creds).await?;
         }
-        return Ok(creds.access_token);
+        return Ok(Some(creds.access_token));
+    }
+    if !data_dir
+        .join(hub_core::issuer::store::IDENTITY_FILE)
+        .exists()
+    {
+        return Ok(None);
     }
     let issuer = LocalIssuer::load(data_dir)?;
     let admin = issuer
         .client_principal(ADMIN_CLIENT)
         .context("the identity file has no admin client")?;
-    Ok(issuer.mint(&admin, ADMIN_CLIENT, &audience(data_dir, hub)?)?)
+    Ok(Some(issuer.mint(
+        &admin,
+        ADMIN_CLIENT,
+        &audience(data_dir, hub)?,
+    )?))
 }
 
 pub async fn token(args: TokenArgs) -> anyhow::Result<()> {
     println!(
         "{}",
-        bearer_token(&args.dir.data_dir, args.hub.as_deref()).await?
+        bearer_token(&args.dir.data_dir, args.hub.as_deref())
+            .await?
+            .with_context(|| format!(
+                "no credentials: run `hubmesh login`, or start a mesh in {} with `hubmesh up`",
+                args.dir.data_dir.display()
+            ))?
     );
     Ok(())
 }
