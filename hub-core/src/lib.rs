@@ -12,6 +12,7 @@ pub mod error;
 pub mod hub;
 pub mod ids;
 pub mod issuer;
+pub mod mcp;
 pub mod module;
 pub mod outbox;
 pub mod runner;

@@ -14,6 +14,7 @@ use crate::auth::TokenVerifier;
 use crate::config::HubConfig;
 use crate::ctx::Ctx;
 use crate::hub::Hub;
+use crate::mcp::Catalog;
 use crate::module::{EventHandler, HubBuilder, HubModule, ModuleState, ModuleStatus};
 
 /// Why a hub could not start at all (a module's failure is not one: it is reported, not fatal).
@@ -55,6 +56,7 @@ impl App {
         let shutdown = CancellationToken::new();
 
         let mut routes = api::core_routes();
+        let mut catalog = crate::mcp::core_catalog();
         let mut statuses = Vec::new();
         for module in &modules {
             let manifest = module.manifest();
@@ -62,7 +64,7 @@ impl App {
             let (state, error) = if disabled {
                 (ModuleState::Disabled, None)
             } else {
-                match start_module(module.as_ref(), &ctx, &config, &shutdown).await {
+                match start_module(module.as_ref(), &ctx, &config, &shutdown, &mut catalog).await {
                     Ok(module_routes) => {
                         routes = routes.merge(module_routes);
                         (ModuleState::Running, None)
@@ -91,8 +93,10 @@ impl App {
             statuses,
             Metrics::new(),
             openapi_json,
+            catalog,
         );
         let router = router
+            .merge(crate::mcp::http::router(&hub, shutdown.child_token()))
             .layer(axum::middleware::from_fn_with_state(
                 hub.clone(),
                 api::metrics::track,
@@ -114,8 +118,13 @@ impl App {
         stop: CancellationToken,
     ) -> std::io::Result<()> {
         let router = self.router.clone();
+        // Cancelling `shutdown` also closes open MCP streams, which would hold the drain open.
+        let shutdown = self.shutdown.clone();
         let result = axum::serve(listener, router)
-            .with_graceful_shutdown(stop.cancelled_owned())
+            .with_graceful_shutdown(async move {
+                stop.cancelled().await;
+                shutdown.cancel();
+            })
             .await;
         self.shutdown.cancel();
         result
@@ -154,12 +163,14 @@ pub async fn migrate(config: &HubConfig, modules: &[Box<dyn HubModule>]) -> Resu
     Ok(())
 }
 
-/// Runs a module's migrations and registration; on success starts its handlers and jobs.
+/// Runs a module's migrations and registration; on success adds its MCP tools to `catalog` and
+/// starts its handlers and jobs.
 async fn start_module(
     module: &dyn HubModule,
     ctx: &Ctx,
     config: &HubConfig,
     shutdown: &CancellationToken,
+    catalog: &mut Catalog,
 ) -> Result<utoipa_axum::router::OpenApiRouter<Hub>, String> {
     let manifest = module.manifest();
     if let Some(migrator) = module.migrator() {
@@ -170,6 +181,12 @@ async fn start_module(
     }
     let mut builder = HubBuilder::new(ctx.clone(), config.clone(), &manifest.id);
     module.register(&mut builder).map_err(|e| e.to_string())?;
+    let mut with_module = catalog.clone();
+    with_module
+        .add(builder.tools)
+        .and_then(|()| with_module.add_resources(builder.resources))
+        .map_err(|e| format!("mcp: {e}"))?;
+    *catalog = with_module;
     for (name, handler) in builder.handlers {
         spawn_handler(
             format!("{}/{name}", manifest.id),

@@ -7,6 +7,8 @@ mod capabilities;
 mod domains;
 mod errors;
 mod identity;
+mod mcp;
+mod mcp_conformance;
 mod messages;
 mod modules;
 mod progress;
