@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use axum::Extension;
 use hub_core::Hub;
+use hub_core::mcp::McpTool;
 use hub_core::module::{HubBuilder, HubModule, MigratorRef, ModuleError, ModuleManifest};
 use utoipa_axum::router::OpenApiRouter;
 
@@ -54,9 +55,26 @@ impl HubModule for FinModule {
             .map_err(|e| ModuleError(format!("modules.fin: {e}")))?;
         let cfg = Arc::new(cfg);
         hub.routes(routes(cfg.clone()))?;
+        for tool in tools(&cfg) {
+            hub.tool(tool);
+        }
         hub.on_event("watch", signal::watch::Watch::new(cfg));
         Ok(())
     }
+}
+
+/// The fin MCP tools; they call the same service fns as the routes.
+pub fn tools(cfg: &Arc<FinConfig>) -> Vec<McpTool> {
+    [
+        budget::mcp::tools(cfg),
+        commitment::mcp::tools(),
+        token_spend::mcp::tools(cfg),
+        burn::mcp::tools(cfg),
+        runway::mcp::tools(cfg),
+        spend::mcp::tools(cfg),
+        import::mcp::tools(cfg),
+    ]
+    .concat()
 }
 
 /// Every fin route, with the module's settings available to the handlers.

@@ -187,6 +187,13 @@ pub fn date_range() -> (NaiveDate, NaiveDate) {
     )
 }
 
+/// Reads a `YYYY-MM-DD` argument of a tool (REST bodies get theirs from serde).
+pub fn parse_day(text: &str, field: &str) -> Result<NaiveDate, HubError> {
+    text.parse().map_err(|_| {
+        HubError::bad_request(field, format!("{text:?} is not a date such as 2026-01-31"))
+    })
+}
+
 /// Field checks shared by every fin resource.
 pub trait MoneyChecks {
     fn currency(&mut self, code: &str, field: &str) -> &mut Self;

@@ -6,5 +6,6 @@ mod support;
 mod alerts;
 mod budgets;
 mod imports;
+mod mcp;
 mod reports;
 mod spend;

@@ -62,7 +62,7 @@ pub struct Budget {
 }
 
 impl Budget {
-    fn new(m: model::Model, s: BudgetStatus) -> Self {
+    pub(crate) fn new(m: model::Model, s: BudgetStatus) -> Self {
         Self {
             thresholds: m.thresholds(),
             id: m.id,

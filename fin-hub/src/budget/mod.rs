@@ -1,5 +1,6 @@
 //! Budgets per domain and month, and their status: committed, spent, projected, thresholds crossed.
 
 pub mod api;
+pub mod mcp;
 pub mod model;
 pub mod service;

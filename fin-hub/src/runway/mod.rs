@@ -2,4 +2,5 @@
 
 pub mod api;
 pub mod calc;
+pub mod mcp;
 pub mod service;

@@ -2,5 +2,6 @@
 //! cost totals per service and per domain.
 
 pub mod api;
+pub mod mcp;
 pub mod model;
 pub mod service;
