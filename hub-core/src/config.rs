@@ -291,6 +291,23 @@ mod tests {
     }
 
     #[test]
+    fn module_sections_reach_every_hub_unvalidated() {
+        let raw: RawConfig = toml::from_str(
+            r#"
+            [modules.fin]
+            currency = "USD"
+            [modules.fin.rates]
+            "EUR/USD" = "1.08"
+            "#,
+        )
+        .unwrap();
+        let fin = raw.for_hub("fin").unwrap();
+        assert_eq!(fin.modules["fin"]["currency"].as_str(), Some("USD"));
+        assert!(fin.modules["fin"]["rates"].is_table());
+        assert!(raw.for_hub("dev").unwrap().modules.contains_key("fin"));
+    }
+
+    #[test]
     fn bad_values_name_the_field() {
         let raw = RawConfig {
             listen: Some("nowhere".into()),
