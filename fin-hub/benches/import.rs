@@ -10,26 +10,14 @@ use std::io::{BufWriter, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use fin_hub::burn::service::{BurnQuery, burn};
 use fin_hub::config::FinConfig;
 use fin_hub::import::model::ImportKind;
 use fin_hub::import::service::{ImportOptions, import};
 use fin_hub::runway::service::{RunwayQuery, runway};
-use hub_core::auth::{AuthError, Principal, PrincipalKind, TokenVerifier};
+use hub_core::auth::{Principal, PrincipalKind};
 use hub_core::config::HubConfig;
 use hub_core::server::App;
-
-struct NoTokens;
-
-#[async_trait]
-impl TokenVerifier for NoTokens {
-    async fn verify(&self, _token: &str) -> Result<Principal, AuthError> {
-        Err(AuthError::Invalid(
-            "the benchmark calls services directly".into(),
-        ))
-    }
-}
 
 const FIN_CONFIG: &str = r#"
 currency = "EUR"
@@ -135,7 +123,7 @@ async fn main() {
     let mut config = HubConfig::with_database("fin", &url).expect("config");
     let table: toml::Table = toml::from_str(FIN_CONFIG).expect("fin config");
     config.modules.insert("fin".into(), table.clone());
-    let app = App::build(config, Arc::new(NoTokens), fin_hub::modules())
+    let app = App::build(config, Arc::new(testkit::SpelledTokens), fin_hub::modules())
         .await
         .expect("hub starts");
     let ctx = app.hub.ctx();
