@@ -72,14 +72,15 @@ fn generate(path: &std::path::Path, rows: usize) -> std::io::Result<u64> {
     for i in 0..rows {
         let month = i % 12 + 1;
         let day = i / 12 % 28 + 1;
-        let currency = if i % 5 == 0 { "USD" } else { "EUR" };
+        // Every (month, service, domain, currency) combination occurs: 2,880 ledger totals.
+        let currency = if i / 1440 % 5 == 0 { "USD" } else { "EUR" };
         writeln!(
             out,
             "{}.{:02},{currency},2025-{month:02}-{day:02}T00:00:00Z,2025-{month:02}-{day:02}T23:59:59Z,svc-{:02},{},AWS,arn:aws:ec2:eu-west-1:123456789012:instance/i-{i:012x},Usage",
             i % 97,
             i % 100,
-            i % 40,
-            DOMAINS[i % 3],
+            i / 12 % 40,
+            DOMAINS[i / 480 % 3],
         )?;
     }
     out.flush()?;

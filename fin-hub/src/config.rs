@@ -95,12 +95,13 @@ impl FinConfig {
                         p.currency
                     ));
                 }
+                // At most 9 digits keeps the cost of any token count inside i128.
                 let read = |v: &str, name: &str| {
                     Decimal::parse(v)
                         .ok()
-                        .filter(|d| d.mantissa >= 0)
+                        .filter(|d| d.mantissa >= 0 && d.mantissa < 10i128.pow(9) && d.scale <= 9)
                         .ok_or_else(|| {
-                            format!("{field}.{name}: {v:?} is not a decimal of at least 0")
+                            format!("{field}.{name}: {v:?} is not a decimal of at least 0 with at most 9 digits")
                         })
                 };
                 prices.insert(

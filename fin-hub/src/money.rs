@@ -324,10 +324,13 @@ impl Rates {
                 .ok_or_else(|| {
                     format!("rates.{pair:?}: key must be FROM/TO with ISO 4217 codes")
                 })?;
+            // At most 12 digits keeps every conversion of an i64 amount inside i128.
             let rate = Decimal::parse(rate)
                 .ok()
-                .filter(|r| r.mantissa > 0)
-                .ok_or_else(|| format!("rates.{pair}: {rate:?} is not a positive decimal"))?;
+                .filter(|r| r.mantissa > 0 && r.mantissa < 10i128.pow(12) && r.scale <= 12)
+                .ok_or_else(|| {
+                    format!("rates.{pair}: {rate:?} is not a positive decimal of at most 12 digits")
+                })?;
             rates.insert((from.to_owned(), to.to_owned()), rate);
         }
         Ok(Self(rates))
@@ -499,6 +502,8 @@ mod tests {
         );
         assert!(Rates::parse(&BTreeMap::from([("USD-EUR".to_owned(), "1".to_owned())])).is_err());
         assert!(Rates::parse(&BTreeMap::from([("USD/EUR".to_owned(), "0".to_owned())])).is_err());
+        let long = BTreeMap::from([("USD/EUR".to_owned(), "0.1234567890123".to_owned())]);
+        assert!(Rates::parse(&long).is_err());
     }
 
     #[test]
