@@ -10,6 +10,7 @@ use sea_orm::{
 use serde::Serialize;
 use tokio::sync::{Mutex as AsyncMutex, Notify, OwnedMutexGuard, mpsc};
 
+use crate::bus::Bus;
 use crate::error::HubError;
 use crate::outbox::{Event, model as outbox};
 
@@ -19,6 +20,8 @@ pub struct Ctx {
     pub db: DatabaseConnection,
     /// The hub's short name (`dev`, `ops`, `fin`).
     pub hub: Arc<str>,
+    /// The federation bus. A trait object: services never see which implementation it is.
+    pub bus: Arc<dyn Bus>,
     committed: Arc<Mutex<Vec<mpsc::UnboundedSender<Arc<Event>>>>>,
     /// Woken after every commit that wrote outbox rows, so the relay needs no polling delay.
     pub outbox_wake: Arc<Notify>,
@@ -28,11 +31,12 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(db: DatabaseConnection, hub: &str) -> Self {
+    pub fn new(db: DatabaseConnection, hub: &str, bus: Arc<dyn Bus>) -> Self {
         let write_lock = (db.get_database_backend() == DbBackend::Sqlite).then(Arc::default);
         Self {
             db,
             hub: hub.into(),
+            bus,
             committed: Arc::default(),
             outbox_wake: Arc::new(Notify::new()),
             write_lock,

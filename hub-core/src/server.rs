@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api;
 use crate::api::metrics::Metrics;
 use crate::auth::TokenVerifier;
+use crate::bus::Bus;
 use crate::config::HubConfig;
 use crate::ctx::Ctx;
 use crate::hub::Hub;
@@ -25,6 +26,8 @@ pub enum StartError {
     Migrate(sea_orm::DbErr),
     #[error("openapi document: {0}")]
     OpenApi(String),
+    #[error("bus: {0}")]
+    Bus(#[from] crate::bus::BusError),
 }
 
 /// A built hub: its state and router, with its handlers and jobs running until shutdown.
@@ -35,12 +38,24 @@ pub struct App {
 }
 
 impl App {
-    /// Connects the database, applies migrations, registers the modules and starts their
-    /// handlers and jobs. A module that fails is listed with state `error`; the hub still starts.
+    /// Connects the database and the bus of `config` (NATS if `nats_url` is set, else a bus of
+    /// its own), applies migrations, registers the modules and starts their handlers and jobs.
+    /// A module that fails is listed with state `error`; the hub still starts.
     pub async fn build(
         config: HubConfig,
         verifier: Arc<dyn TokenVerifier>,
         modules: Vec<Box<dyn HubModule>>,
+    ) -> Result<Self, StartError> {
+        let bus = crate::bus::for_config(&config).await?;
+        Self::build_on(config, verifier, modules, bus).await
+    }
+
+    /// Like [`App::build`] on a given bus: the hubs of one process share an in-process bus.
+    pub async fn build_on(
+        config: HubConfig,
+        verifier: Arc<dyn TokenVerifier>,
+        modules: Vec<Box<dyn HubModule>>,
+        bus: Arc<dyn Bus>,
     ) -> Result<Self, StartError> {
         let db = crate::db::connect(&config.database_url)
             .await
@@ -51,8 +66,9 @@ impl App {
         crate::db::migrate_core(&db)
             .await
             .map_err(StartError::Migrate)?;
-        let ctx = Ctx::new(db, &config.name);
+        let ctx = Ctx::new(db, &config.name, bus);
         let shutdown = CancellationToken::new();
+        tokio::spawn(crate::bus::relay::run(ctx.clone(), shutdown.child_token()));
 
         let mut routes = api::core_routes();
         let mut statuses = Vec::new();
@@ -177,6 +193,9 @@ async fn start_module(
             ctx.clone(),
             shutdown.clone(),
         );
+    }
+    for sub in builder.subscriptions {
+        crate::bus::inbox::spawn(ctx.clone(), sub, shutdown.child_token());
     }
     for (name, job) in builder.jobs {
         let span = format!("{}/{name}", manifest.id);

@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_outbox;
 mod m20261122_000002_domains;
+mod m20261122_000009_inbox;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_outbox::Migration),
             Box::new(m20261122_000002_domains::Migration),
+            Box::new(m20261122_000009_inbox::Migration),
         ]
     }
 }
