@@ -12,6 +12,7 @@ use tokio::sync::{Mutex as AsyncMutex, Notify, OwnedMutexGuard, mpsc};
 
 use crate::bus::Bus;
 use crate::error::HubError;
+use crate::federation::registry::Registry;
 use crate::outbox::{Event, model as outbox};
 
 /// What services work with: cheap to clone.
@@ -22,6 +23,8 @@ pub struct Ctx {
     pub hub: Arc<str>,
     /// The federation bus. A trait object: services never see which implementation it is.
     pub bus: Arc<dyn Bus>,
+    /// The hubs this hub has heard from over the bus.
+    pub registry: Arc<Registry>,
     committed: Arc<Mutex<Vec<mpsc::UnboundedSender<Arc<Event>>>>>,
     /// Woken after every commit that wrote outbox rows, so the relay needs no polling delay.
     pub outbox_wake: Arc<Notify>,
@@ -37,6 +40,7 @@ impl Ctx {
             db,
             hub: hub.into(),
             bus,
+            registry: Arc::default(),
             committed: Arc::default(),
             outbox_wake: Arc::new(Notify::new()),
             write_lock,

@@ -10,6 +10,7 @@ pub mod config;
 pub mod ctx;
 pub mod db;
 pub mod error;
+pub mod federation;
 pub mod hub;
 pub mod ids;
 pub mod module;

@@ -14,6 +14,7 @@ use crate::auth::TokenVerifier;
 use crate::bus::Bus;
 use crate::config::HubConfig;
 use crate::ctx::Ctx;
+use crate::federation::registry::{self, HubManifest, ModuleEntry};
 use crate::hub::Hub;
 use crate::module::{EventHandler, HubBuilder, HubModule, ModuleState, ModuleStatus};
 
@@ -72,6 +73,7 @@ impl App {
 
         let mut routes = api::core_routes();
         let mut statuses = Vec::new();
+        let mut consumes = Vec::new();
         for module in &modules {
             let manifest = module.manifest();
             let disabled = config.disabled_modules.contains(&manifest.id);
@@ -79,8 +81,9 @@ impl App {
                 (ModuleState::Disabled, None)
             } else {
                 match start_module(module.as_ref(), &ctx, &config, &shutdown).await {
-                    Ok(module_routes) => {
+                    Ok((module_routes, filters)) => {
                         routes = routes.merge(module_routes);
+                        consumes.extend(filters);
                         (ModuleState::Running, None)
                     }
                     Err(e) => {
@@ -96,6 +99,11 @@ impl App {
             });
         }
 
+        registry::spawn(
+            ctx.clone(),
+            manifest(&config, &statuses, consumes),
+            shutdown.child_token(),
+        );
         let (router, doc) = routes.split_for_parts();
         let openapi_json = doc
             .to_pretty_json()
@@ -176,7 +184,7 @@ async fn start_module(
     ctx: &Ctx,
     config: &HubConfig,
     shutdown: &CancellationToken,
-) -> Result<utoipa_axum::router::OpenApiRouter<Hub>, String> {
+) -> Result<(utoipa_axum::router::OpenApiRouter<Hub>, Vec<String>), String> {
     let manifest = module.manifest();
     if let Some(migrator) = module.migrator() {
         migrator
@@ -194,6 +202,11 @@ async fn start_module(
             shutdown.clone(),
         );
     }
+    let filters = builder
+        .subscriptions
+        .iter()
+        .map(|s| s.filter.clone())
+        .collect();
     for sub in builder.subscriptions {
         crate::bus::inbox::spawn(ctx.clone(), sub, shutdown.child_token());
     }
@@ -205,7 +218,47 @@ async fn start_module(
             tracing::debug!(job = %span, "job ended");
         });
     }
-    Ok(builder.routes)
+    Ok((builder.routes, filters))
+}
+
+/// What this hub announces in the registry.
+fn manifest(
+    config: &HubConfig,
+    statuses: &[ModuleStatus],
+    mut consumes: Vec<String>,
+) -> HubManifest {
+    let running = || statuses.iter().filter(|s| s.state == ModuleState::Running);
+    consumes.extend(running().flat_map(|s| s.manifest.consumes.clone()));
+    let mut produces = vec![format!("hubmesh.evt.{}.>", config.name)];
+    produces.extend(running().flat_map(|s| s.manifest.produces.clone()));
+    for list in [&mut consumes, &mut produces] {
+        list.sort();
+        list.dedup();
+    }
+    let now = chrono::Utc::now();
+    HubManifest {
+        name: config.name.clone(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        modules: statuses
+            .iter()
+            .map(|s| ModuleEntry {
+                id: s.manifest.id.clone(),
+                version: s.manifest.version.clone(),
+                state: serde_json::to_value(&s.state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        mcp_tools: Vec::new(),
+        consumes,
+        produces,
+        rest_url: format!("{}/api/v1", config.public_url),
+        mcp_url: format!("{}/mcp", config.public_url),
+        started_at: now,
+        heartbeat_at: now,
+        ttl_secs: config.nats.registry_ttl.as_secs(),
+    }
 }
 
 /// Attempts per event before a handler gives up on it, and the first retry delay (doubling).

@@ -120,6 +120,23 @@ impl TestHub {
         Self { app, _dir: dir }
     }
 
+    /// A hub named `name` on a fresh database of `backend` and on `bus`; `tweak` adjusts its config.
+    pub async fn on_bus(
+        backend: Backend,
+        name: &str,
+        modules: Vec<Box<dyn HubModule>>,
+        bus: Arc<dyn hub_core::bus::Bus>,
+        tweak: impl FnOnce(&mut HubConfig),
+    ) -> Self {
+        let (url, dir) = fresh_database(backend).await;
+        let mut config = HubConfig::with_database(name, &url).expect("config");
+        tweak(&mut config);
+        let app = App::build_on(config, Arc::new(SpelledTokens), modules, bus)
+            .await
+            .expect("hub starts");
+        Self { app, _dir: dir }
+    }
+
     pub fn ctx(&self) -> &hub_core::Ctx {
         self.app.hub.ctx()
     }
@@ -214,6 +231,22 @@ impl Res {
                     .collect()
             })
             .unwrap_or_default()
+    }
+}
+
+/// Polls `check` until it holds, failing the test with `what` after `within`.
+pub async fn eventually<F, Fut>(what: &str, within: std::time::Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 

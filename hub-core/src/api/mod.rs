@@ -48,4 +48,5 @@ pub fn core_routes() -> OpenApiRouter<Hub> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(system::router())
         .merge(crate::domain::api::router())
+        .merge(crate::federation::api::router())
 }

@@ -129,18 +129,37 @@ impl Inner {
         if let Some(store) = buckets.get(&bucket.name) {
             return Ok(store.clone());
         }
+        // The bucket's stream is made here, as the client's KV helpers would make it: their
+        // account query does not parse the answers of nats-server 2.9.
+        let config = stream::Config {
+            name: format!("KV_{}", bucket.name),
+            subjects: vec![format!("$KV.{}.>", bucket.name)],
+            max_messages_per_subject: 1,
+            max_age: bucket.ttl,
+            duplicate_window: bucket.ttl.min(Duration::from_secs(120)),
+            storage: stream::StorageType::File,
+            num_replicas: self.replicas,
+            allow_rollup: true,
+            deny_delete: true,
+            allow_direct: true,
+            discard: stream::DiscardPolicy::New,
+            ..Default::default()
+        };
+        let failed =
+            |e: &dyn std::fmt::Display| unavailable(format!("bucket {}: {e}", bucket.name));
+        self.js
+            .get_or_create_stream(config.clone())
+            .await
+            .map_err(|e| failed(&e))?;
+        self.js
+            .update_stream(config)
+            .await
+            .map_err(|e| failed(&e))?;
         let store = self
             .js
-            .create_or_update_key_value(kv::Config {
-                bucket: bucket.name.clone(),
-                history: 1,
-                max_age: bucket.ttl,
-                storage: stream::StorageType::File,
-                num_replicas: self.replicas,
-                ..Default::default()
-            })
+            .get_key_value(bucket.name.clone())
             .await
-            .map_err(|e| unavailable(format!("bucket {}: {e}", bucket.name)))?;
+            .map_err(|e| failed(&e))?;
         buckets.insert(bucket.name.clone(), store.clone());
         Ok(store)
     }
