@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, SubsecRound, Utc};
+
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
 
@@ -44,6 +46,28 @@ fn sqlite_path(url: &str) -> Option<&str> {
 /// Applies the core migrations (every hub has the generic resources).
 pub async fn migrate_core(db: &DatabaseConnection) -> Result<(), DbErr> {
     migrations::core::Migrator::up(db, None).await
+}
+
+/// The current time at the precision both databases store (microseconds), so a row returned
+/// from memory equals the same row read back.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// A case-insensitive substring match of `col` against `needle`, the same on SQLite and
+/// PostgreSQL; `%`, `_` and backslash in `needle` match literally.
+pub fn contains_ci(col: impl sea_orm::ColumnTrait, needle: &str) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+    let mut pattern = String::from("%");
+    for c in needle.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    Expr::expr(Func::lower(Expr::col(col.as_column_ref())))
+        .like(LikeExpr::new(pattern).escape('\\'))
 }
 
 /// True when the database answers a trivial query.

@@ -153,17 +153,8 @@ impl Validator {
 
     /// Records that `value` is a slug: 1..=64 chars of `a-z0-9-_`, starting with a letter or digit.
     pub fn slug(&mut self, value: &str, field: &str) -> &mut Self {
-        let ok = !value.is_empty()
-            && value.len() <= 64
-            && value
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-            && value
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphanumeric());
         self.check(
-            ok,
+            is_slug(value),
             field,
             "must be 1-64 characters of a-z, 0-9, '-' or '_', starting with a letter or digit",
         )
@@ -176,6 +167,20 @@ impl Validator {
             Err(HubError::Invalid(std::mem::take(&mut self.0)))
         }
     }
+}
+
+/// True when `value` is 1..=64 chars of `a-z0-9-_`, starting with a letter or digit: the shape
+/// of domain slugs and hub names.
+pub fn is_slug(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 64
+        && value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
 #[cfg(test)]

@@ -18,7 +18,14 @@ pub mod outbox;
 pub mod runner;
 pub mod server;
 
+pub mod agent;
+pub mod capability;
 pub mod domain;
+pub mod message;
+pub mod progress;
+pub mod repo;
+pub mod summary;
+pub mod tpsc;
 
 pub use ctx::{Ctx, Tx};
 pub use error::HubError;

@@ -3,8 +3,14 @@
 mod nats_server;
 mod support;
 
+mod agents;
 mod bus;
-
+mod capabilities;
 mod domains;
 mod errors;
+mod messages;
 mod modules;
+mod progress;
+mod repos;
+mod summary;
+mod tpsc;

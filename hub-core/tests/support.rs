@@ -185,6 +185,44 @@ impl TestHub {
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Res {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
+
+    /// Creates domains with the admin token, named after their slugs.
+    pub async fn domains(&self, slugs: &[&str]) {
+        for slug in slugs {
+            self.post(
+                "/api/v1/domains",
+                ADMIN,
+                serde_json::json!({"slug": slug, "name": slug}),
+            )
+            .await
+            .expect(201);
+        }
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Res {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    /// The data of every outbox event of `kind` (`<resource>.<action>`), oldest first.
+    pub async fn events(&self, kind: &str) -> Vec<Value> {
+        use hub_core::outbox::model;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        model::Entity::find()
+            .filter(model::Column::EventType.eq(format!("hubmesh.{kind}")))
+            .order_by_asc(model::Column::Id)
+            .all(&self.ctx().db)
+            .await
+            .expect("read the outbox")
+            .into_iter()
+            .map(|e| e.data)
+            .collect()
+    }
+
+    /// How many outbox events of `kind` (`<resource>.<action>`) were written.
+    pub async fn outbox_count(&self, kind: &str) -> u64 {
+        self.events(kind).await.len() as u64
+    }
 }
 
 /// A response as tests see it.

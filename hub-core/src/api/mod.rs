@@ -48,5 +48,12 @@ pub fn core_routes() -> OpenApiRouter<Hub> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(system::router())
         .merge(crate::domain::api::router())
+        .merge(crate::tpsc::api::router())
+        .merge(crate::progress::api::router())
+        .merge(crate::message::api::router())
+        .merge(crate::agent::api::router())
+        .merge(crate::capability::api::router())
+        .merge(crate::repo::api::router())
+        .merge(crate::summary::api::router())
         .merge(crate::federation::api::router())
 }

@@ -4,6 +4,12 @@ use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_outbox;
 mod m20261122_000002_domains;
+mod m20261122_000003_messages;
+mod m20261122_000004_agents;
+mod m20261122_000005_capabilities;
+mod m20261122_000006_repos;
+mod m20261122_000007_tpsc_services;
+mod m20261122_000008_progress_events;
 mod m20261122_000009_inbox;
 
 pub struct Migrator;
@@ -18,6 +24,12 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_outbox::Migration),
             Box::new(m20261122_000002_domains::Migration),
+            Box::new(m20261122_000003_messages::Migration),
+            Box::new(m20261122_000004_agents::Migration),
+            Box::new(m20261122_000005_capabilities::Migration),
+            Box::new(m20261122_000006_repos::Migration),
+            Box::new(m20261122_000007_tpsc_services::Migration),
+            Box::new(m20261122_000008_progress_events::Migration),
             Box::new(m20261122_000009_inbox::Migration),
         ]
     }

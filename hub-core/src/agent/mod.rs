@@ -1,0 +1,5 @@
+//! Agent presence: heartbeats, last seen, who is online.
+
+pub mod api;
+pub mod model;
+pub mod service;

@@ -1,0 +1,5 @@
+//! Capabilities: a catalog of what principals offer, and requests that move through a lifecycle.
+
+pub mod api;
+pub mod model;
+pub mod service;

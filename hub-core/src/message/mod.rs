@@ -1,0 +1,5 @@
+//! Agent-to-agent messages: send, inbox, read/ack state per recipient, replies, threads, search.
+
+pub mod api;
+pub mod model;
+pub mod service;

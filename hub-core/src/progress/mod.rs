@@ -1,0 +1,5 @@
+//! Progress events (append-only) and the risks and alerts they track.
+
+pub mod api;
+pub mod model;
+pub mod service;

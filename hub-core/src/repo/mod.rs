@@ -1,0 +1,5 @@
+//! Repos: the repositories each domain manages.
+
+pub mod api;
+pub mod model;
+pub mod service;
