@@ -92,6 +92,11 @@ impl Deref for Tx<'_> {
 }
 
 impl Tx<'_> {
+    /// The hub the transaction writes to.
+    pub fn hub(&self) -> &str {
+        &self.ctx.hub
+    }
+
     /// Writes the event `<resource>.<action>` about `subject` to the outbox, inside this transaction.
     pub async fn emit(
         &mut self,

@@ -73,7 +73,10 @@ impl App {
 
         let mut routes = api::core_routes();
         let mut statuses = Vec::new();
-        let mut consumes = Vec::new();
+        // Every hub takes the messages and receipts other hubs address to it.
+        let fed_messages = crate::message::bus::subscription(&config.name);
+        let mut consumes = vec![fed_messages.filter.clone()];
+        crate::bus::inbox::spawn(ctx.clone(), fed_messages, shutdown.child_token());
         for module in &modules {
             let manifest = module.manifest();
             let disabled = config.disabled_modules.contains(&manifest.id);

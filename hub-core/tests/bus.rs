@@ -466,3 +466,106 @@ async fn the_registry_lists_live_hubs_and_forgets_stopped_ones() {
     })
     .await;
 }
+
+async fn message_fields(hub: &TestHub, token: &str, id: &str) -> Value {
+    hub.get(&format!("/api/v1/messages/{id}"), token)
+        .await
+        .expect(200)
+        .json
+}
+
+async fn inbox_ids(hub: &TestHub, token: &str) -> Vec<String> {
+    let inbox = hub
+        .get("/api/v1/messages/inbox", token)
+        .await
+        .expect(200)
+        .json;
+    inbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn messages_travel_between_hubs_with_delivery_state_and_replies_come_back() {
+    let bus = memory_bus();
+    let dev = TestHub::on_bus(Backend::Sqlite, "dev", Vec::new(), bus.clone(), |_| {}).await;
+    let ops = TestHub::on_bus(Backend::Postgres, "ops", Vec::new(), bus.clone(), |_| {}).await;
+    let alice = "sub=alice;roles=hub:write;kind=agent";
+    let bob = "sub=bob;roles=hub:write;kind=agent";
+    let sent = dev
+        .post(
+            "/api/v1/messages",
+            alice,
+            json!({"recipients": ["bob@ops", "carol", "a@b@ops"], "subject": "deploy", "body": "ready?"}),
+        )
+        .await
+        .expect(201)
+        .json;
+    let id = sent["id"].as_str().unwrap().to_owned();
+    let states = |m: &Value| -> Vec<(String, String, Value)> {
+        m["recipients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["address"].as_str().unwrap().to_owned(),
+                    r["delivery"].as_str().unwrap().to_owned(),
+                    r["delivery_error"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert!(states(&sent).contains(&("bob@ops".into(), "queued".into(), Value::Null)));
+
+    eventually("bob's copy at ops", WAIT, || async {
+        inbox_ids(&ops, bob).await == [id.clone()]
+    })
+    .await;
+    let copy = message_fields(&ops, bob, &id).await;
+    assert_eq!(copy["sender"], "alice@dev");
+    assert_eq!(copy["body"], "ready?");
+
+    eventually("receipts at dev", WAIT, || async {
+        let s = states(&message_fields(&dev, alice, &id).await);
+        s.iter().all(|(_, d, _)| d != "queued")
+    })
+    .await;
+    let s = states(&message_fields(&dev, alice, &id).await);
+    assert!(
+        s.contains(&("bob@ops".into(), "delivered".into(), Value::Null)),
+        "{s:?}"
+    );
+    assert!(
+        s.contains(&("carol".into(), "delivered".into(), Value::Null)),
+        "{s:?}"
+    );
+    let (_, state, reason) = s.iter().find(|(a, ..)| a == "a@b@ops").unwrap();
+    assert_eq!(state, "failed");
+    assert_eq!(reason, "no agent named a@b at ops");
+
+    let reply = ops
+        .post(
+            &format!("/api/v1/messages/{id}/reply"),
+            bob,
+            json!({"body": "yes"}),
+        )
+        .await
+        .expect(201)
+        .json;
+    let reply_id = reply["id"].as_str().unwrap().to_owned();
+    eventually("the reply in alice's inbox at dev", WAIT, || async {
+        inbox_ids(&dev, alice).await.contains(&reply_id)
+    })
+    .await;
+    let back = message_fields(&dev, alice, &reply_id).await;
+    assert_eq!(back["sender"], "bob@ops");
+    assert_eq!(
+        back["thread_id"],
+        id.as_str(),
+        "the reply stays in the thread"
+    );
+}

@@ -11,6 +11,7 @@ mod m20261122_000006_repos;
 mod m20261122_000007_tpsc_services;
 mod m20261122_000008_progress_events;
 mod m20261122_000009_inbox;
+mod m20261122_000010_federation;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_tpsc_services::Migration),
             Box::new(m20261122_000008_progress_events::Migration),
             Box::new(m20261122_000009_inbox::Migration),
+            Box::new(m20261122_000010_federation::Migration),
         ]
     }
 }
