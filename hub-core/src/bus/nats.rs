@@ -167,7 +167,11 @@ impl Inner {
     /// Reads the durable consumer `spec` into `tx` until the stream ends or fails.
     async fn pump(&self, spec: &ConsumerSpec, tx: &mpsc::Sender<Delivery>) -> Result<(), BusError> {
         self.ensure_streams().await?;
-        let stream = self.js.get_stream(STREAM).await.map_err(unavailable)?;
+        let stream = self
+            .js
+            .get_stream(stream_of(&spec.filter))
+            .await
+            .map_err(unavailable)?;
         let consumer: consumer::PullConsumer = stream
             .get_or_create_consumer(
                 &spec.durable,
@@ -232,6 +236,15 @@ impl Inner {
             }
         }
         Err(unavailable("watch ended"))
+    }
+}
+
+/// The stream holding the subjects of `filter`.
+fn stream_of(filter: &str) -> &'static str {
+    if filter.starts_with("hubmesh.dlq.") {
+        DLQ_STREAM
+    } else {
+        STREAM
     }
 }
 
