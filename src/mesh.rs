@@ -51,6 +51,9 @@ pub struct MigrateArgs {
 /// What `endpoints.json` holds: where each hub of a running mesh answers.
 #[derive(Debug, Serialize)]
 struct Endpoints {
+    /// The local issuer, when `hubmesh up` runs it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issuer: Option<String>,
     hubs: BTreeMap<String, String>,
 }
 
@@ -85,7 +88,15 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     let data_dir = &args.mesh.data_dir;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
-    let configs = hub_configs(&args.mesh, Some(args.port_base), args.nats_url.as_deref())?;
+    let mut configs = hub_configs(&args.mesh, Some(args.port_base), args.nats_url.as_deref())?;
+    let stop = stop_on_signal();
+    let issuer = crate::cli::identity::start_local_issuer(
+        data_dir,
+        args.port_base,
+        &mut configs,
+        stop.clone(),
+    )
+    .await?;
     // Without NATS the hubs federate over one bus in this process.
     let shared_bus: Option<Arc<dyn Bus>> = match configs.first() {
         Some(c) if c.nats_url.is_none() => Some(Arc::new(MemoryBus::new(c.nats.duplicate_window))),
@@ -103,6 +114,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
         .collect();
     let bound = bind_all(specs).await?;
     let endpoints = Endpoints {
+        issuer,
         hubs: bound
             .iter()
             .map(|b| (b.name.clone(), format!("http://{}", b.addr)))
@@ -119,11 +131,17 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
             format!("{url}/api/v1/openapi.json")
         );
     }
+    if let Some(url) = &endpoints.issuer {
+        println!(
+            "  {:<5} {url} (local issuer; `hubmesh token` prints a bearer token)",
+            "auth"
+        );
+    }
     println!(
         "\nEndpoints written to {}. Ctrl-C stops the mesh.",
         data_dir.join("endpoints.json").display()
     );
-    serve_all(bound, stop_on_signal()).await?;
+    serve_all(bound, stop).await?;
     eprintln!("mesh stopped");
     Ok(())
 }

@@ -26,6 +26,8 @@ enum Command {
     Serve(ServeArgs),
     /// Apply the hub's database migrations and exit.
     Migrate(CommonArgs),
+    /// Serve MCP over stdin/stdout for a local agent; logs go to stderr.
+    Mcp(McpArgs),
 }
 
 /// Options every hub command shares.
@@ -57,6 +59,28 @@ struct ServeArgs {
     /// [default: an in-process bus, no federation].
     #[arg(long)]
     nats_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct McpArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Tool profile: `all`, `messaging`, `capabilities`, `repos`, `tpsc`, `progress` or a module id.
+    #[arg(long, default_value = crate::mcp::PROFILE_ALL)]
+    profile: String,
+    /// OIDC issuer whose access tokens the hub accepts.
+    #[arg(long)]
+    oidc_issuer: Option<String>,
+    /// Client id of the local client the agent acts as; its token comes from the configured
+    /// issuer by client credentials.
+    #[arg(long, env = "HUBMESH_MCP_CLIENT_ID")]
+    client_id: Option<String>,
+    /// That client's secret (prefer the environment variable).
+    #[arg(long, env = "HUBMESH_MCP_CLIENT_SECRET", hide_env_values = true)]
+    client_secret: Option<String>,
+    /// Instead of a client: an access token for this hub (prefer the environment variable).
+    #[arg(long, env = "HUBMESH_MCP_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 impl CommonArgs {
@@ -118,6 +142,45 @@ async fn run(
                 crate::server::redact_url(&config.database_url)
             );
             Ok(())
+        }
+        Command::Mcp(args) => {
+            let mut raw = args.common.raw_config().map_err(|e| e.to_string())?;
+            if args.oidc_issuer.is_some() {
+                raw.oidc.issuer = args.oidc_issuer.clone();
+            }
+            let config = raw.for_hub(hub).map_err(|e| e.to_string())?;
+            let token = match (args.token, args.client_id, args.client_secret) {
+                (Some(token), _, _) => token,
+                (None, Some(id), Some(secret)) => {
+                    let issuer = config.oidc.issuer.as_deref().ok_or(
+                        "mcp over stdio gets its token from the OIDC issuer: set oidc.issuer or HUBMESH_OIDC_ISSUER",
+                    )?;
+                    crate::auth::ServiceTokenSource::new(issuer, &id, &secret)
+                        .token_for(&config.oidc.audience)
+                        .await
+                        .map_err(|e| format!("client {id}: {e}"))?
+                }
+                _ => {
+                    return Err("mcp over stdio never runs unauthenticated: set HUBMESH_MCP_CLIENT_ID and \
+                                HUBMESH_MCP_CLIENT_SECRET (a client of the issuer), or HUBMESH_MCP_TOKEN"
+                        .into());
+                }
+            };
+            let app = crate::server::App::build(config.clone(), verifier(&config), modules())
+                .await
+                .map_err(|e| e.to_string())?;
+            let caller = crate::mcp::stdio::caller(&app.hub, &token, &args.profile)
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!("{hub}: serving mcp on stdio as {}", caller.who.sub);
+            crate::mcp::stdio::serve(
+                app.hub.clone(),
+                caller,
+                tokio::io::stdin(),
+                tokio::io::stdout(),
+            )
+            .await
+            .map_err(|e| e.to_string())
         }
         Command::Serve(args) => {
             let mut raw = args.common.raw_config().map_err(|e| e.to_string())?;

@@ -6,6 +6,7 @@ use crate::api::metrics::Metrics;
 use crate::auth::TokenVerifier;
 use crate::config::HubConfig;
 use crate::ctx::Ctx;
+use crate::mcp::Catalog;
 use crate::module::ModuleStatus;
 
 /// Shared state of one running hub; cheap to clone.
@@ -19,6 +20,7 @@ struct HubInner {
     modules: Vec<ModuleStatus>,
     metrics: Metrics,
     openapi_json: String,
+    mcp: Catalog,
 }
 
 impl Hub {
@@ -29,6 +31,7 @@ impl Hub {
         modules: Vec<ModuleStatus>,
         metrics: Metrics,
         openapi_json: String,
+        mcp: Catalog,
     ) -> Self {
         Self(Arc::new(HubInner {
             ctx,
@@ -37,6 +40,7 @@ impl Hub {
             modules,
             metrics,
             openapi_json,
+            mcp,
         }))
     }
 
@@ -67,5 +71,10 @@ impl Hub {
 
     pub(crate) fn openapi_json(&self) -> &str {
         &self.0.openapi_json
+    }
+
+    /// The hub's MCP tools and resources: core plus its modules'.
+    pub fn mcp_catalog(&self) -> &Catalog {
+        &self.0.mcp
     }
 }

@@ -13,6 +13,8 @@ pub mod error;
 pub mod federation;
 pub mod hub;
 pub mod ids;
+pub mod issuer;
+pub mod mcp;
 pub mod module;
 pub mod outbox;
 pub mod runner;

@@ -1,8 +1,8 @@
 //! The module API: how a domain hub (or an optional module) plugs into hub-core.
 //!
 //! A module declares a manifest, may bring its own migrations (tracked in its own migrations
-//! table), and registers routes, post-commit event handlers and background jobs on a
-//! [`HubBuilder`]. A module that fails to start is reported with state `error` while the rest of
+//! table), and registers routes, MCP tools and resources, post-commit event handlers and
+//! background jobs on a [`HubBuilder`]. A module that fails to start is reported with state `error` while the rest of
 //! the hub runs. This file is an API boundary: a change here is a change to every hub.
 
 use std::future::Future;
@@ -22,6 +22,7 @@ use crate::config::HubConfig;
 use crate::ctx::Ctx;
 use crate::error::HubError;
 use crate::hub::Hub;
+use crate::mcp::{McpResource, McpTool};
 use crate::outbox::Event;
 
 /// What a module is and what it exchanges with the federation.
@@ -76,7 +77,7 @@ pub trait HubModule: Send + Sync + 'static {
         None
     }
 
-    /// Adds routes, event handlers and jobs. On error nothing it added is used.
+    /// Adds routes, MCP tools, event handlers and jobs. On error nothing it added is used.
     fn register(&self, hub: &mut HubBuilder) -> Result<(), ModuleError>;
 }
 
@@ -105,6 +106,8 @@ pub struct HubBuilder {
     pub(crate) handlers: Vec<(String, Arc<dyn EventHandler>)>,
     pub(crate) jobs: Vec<(String, Job)>,
     pub(crate) subscriptions: Vec<Subscription>,
+    pub(crate) tools: Vec<McpTool>,
+    pub(crate) resources: Vec<McpResource>,
 }
 
 impl HubBuilder {
@@ -118,6 +121,8 @@ impl HubBuilder {
             handlers: Vec::new(),
             jobs: Vec::new(),
             subscriptions: Vec::new(),
+            tools: Vec::new(),
+            resources: Vec::new(),
         }
     }
 
@@ -145,6 +150,19 @@ impl HubBuilder {
         }
         self.routes = std::mem::take(&mut self.routes).merge(routes);
         Ok(())
+    }
+
+    /// Adds an MCP tool. It is listed in `tools/list` beside the core tools, in profile `all`,
+    /// in the profile named by the module id and in any profile it names itself. Names are
+    /// snake_case verbs and must not collide with another tool of the hub (the module then fails
+    /// to start). The tool fn calls the module's service fns, which check permissions.
+    pub fn tool(&mut self, tool: McpTool) {
+        self.tools.push(tool.profile(&self.module_id));
+    }
+
+    /// Adds a read-only MCP resource (`hub://<module id>/…` by convention).
+    pub fn resource(&mut self, resource: McpResource) {
+        self.resources.push(resource);
     }
 
     /// Adds a post-commit event handler.

@@ -16,6 +16,7 @@ use crate::config::HubConfig;
 use crate::ctx::Ctx;
 use crate::federation::registry::{self, HubManifest, ModuleEntry};
 use crate::hub::Hub;
+use crate::mcp::Catalog;
 use crate::module::{EventHandler, HubBuilder, HubModule, ModuleState, ModuleStatus};
 
 /// Why a hub could not start at all (a module's failure is not one: it is reported, not fatal).
@@ -72,6 +73,7 @@ impl App {
         tokio::spawn(crate::bus::relay::run(ctx.clone(), shutdown.child_token()));
 
         let mut routes = api::core_routes();
+        let mut catalog = crate::mcp::core_catalog();
         let mut statuses = Vec::new();
         // Every hub takes the messages and receipts other hubs address to it.
         let fed_messages = crate::message::bus::subscription(&config.name);
@@ -83,7 +85,7 @@ impl App {
             let (state, error) = if disabled {
                 (ModuleState::Disabled, None)
             } else {
-                match start_module(module.as_ref(), &ctx, &config, &shutdown).await {
+                match start_module(module.as_ref(), &ctx, &config, &shutdown, &mut catalog).await {
                     Ok((module_routes, filters)) => {
                         routes = routes.merge(module_routes);
                         consumes.extend(filters);
@@ -104,7 +106,7 @@ impl App {
 
         registry::spawn(
             ctx.clone(),
-            manifest(&config, &statuses, consumes),
+            manifest(&config, &statuses, consumes, catalog.tool_names()),
             shutdown.child_token(),
         );
         let (router, doc) = routes.split_for_parts();
@@ -118,8 +120,10 @@ impl App {
             statuses,
             Metrics::new(),
             openapi_json,
+            catalog,
         );
         let router = router
+            .merge(crate::mcp::http::router(&hub, shutdown.child_token()))
             .layer(axum::middleware::from_fn_with_state(
                 hub.clone(),
                 api::metrics::track,
@@ -141,8 +145,13 @@ impl App {
         stop: CancellationToken,
     ) -> std::io::Result<()> {
         let router = self.router.clone();
+        // Cancelling `shutdown` also closes open MCP streams, which would hold the drain open.
+        let shutdown = self.shutdown.clone();
         let result = axum::serve(listener, router)
-            .with_graceful_shutdown(stop.cancelled_owned())
+            .with_graceful_shutdown(async move {
+                stop.cancelled().await;
+                shutdown.cancel();
+            })
             .await;
         self.shutdown.cancel();
         result
@@ -181,12 +190,14 @@ pub async fn migrate(config: &HubConfig, modules: &[Box<dyn HubModule>]) -> Resu
     Ok(())
 }
 
-/// Runs a module's migrations and registration; on success starts its handlers and jobs.
+/// Runs a module's migrations and registration; on success adds its MCP tools to `catalog` and
+/// starts its handlers and jobs.
 async fn start_module(
     module: &dyn HubModule,
     ctx: &Ctx,
     config: &HubConfig,
     shutdown: &CancellationToken,
+    catalog: &mut Catalog,
 ) -> Result<(utoipa_axum::router::OpenApiRouter<Hub>, Vec<String>), String> {
     let manifest = module.manifest();
     if let Some(migrator) = module.migrator() {
@@ -197,6 +208,12 @@ async fn start_module(
     }
     let mut builder = HubBuilder::new(ctx.clone(), config.clone(), &manifest.id);
     module.register(&mut builder).map_err(|e| e.to_string())?;
+    let mut with_module = catalog.clone();
+    with_module
+        .add(builder.tools)
+        .and_then(|()| with_module.add_resources(builder.resources))
+        .map_err(|e| format!("mcp: {e}"))?;
+    *catalog = with_module;
     for (name, handler) in builder.handlers {
         spawn_handler(
             format!("{}/{name}", manifest.id),
@@ -229,6 +246,7 @@ fn manifest(
     config: &HubConfig,
     statuses: &[ModuleStatus],
     mut consumes: Vec<String>,
+    mcp_tools: Vec<String>,
 ) -> HubManifest {
     let running = || statuses.iter().filter(|s| s.state == ModuleState::Running);
     consumes.extend(running().flat_map(|s| s.manifest.consumes.clone()));
@@ -253,7 +271,7 @@ fn manifest(
                     .unwrap_or_default(),
             })
             .collect(),
-        mcp_tools: Vec::new(),
+        mcp_tools,
         consumes,
         produces,
         rest_url: format!("{}/api/v1", config.public_url),

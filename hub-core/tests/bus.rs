@@ -446,6 +446,12 @@ async fn the_registry_lists_live_hubs_and_forgets_stopped_ones() {
             .contains(&json!("hubmesh.evt.ops.>"))
     );
     assert!(ops_entry["heartbeat_at"].is_string());
+    assert!(
+        ops_entry["mcp_tools"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("send_message"))
+    );
     assert!(ops_entry["rest_url"].as_str().unwrap().ends_with("/api/v1"));
 
     dev.call(

@@ -118,3 +118,49 @@ async fn public_routes_need_no_token() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(doc["paths"]["/api/v1/domains"]["post"].is_object());
 }
+
+#[tokio::test]
+async fn metrics_count_requests_per_route_template_and_show_the_outbox_depth() {
+    let hub = TestHub::new(Backend::Sqlite).await;
+    hub.post(
+        "/api/v1/domains",
+        ADMIN,
+        json!({"slug": "finance", "name": "Finance"}),
+    )
+    .await
+    .expect(201);
+    hub.get("/api/v1/domains/finance", ADMIN).await.expect(200);
+    hub.get("/api/v1/domains/nope", ADMIN).await.problem(404);
+    let text = hub
+        .call(Method::GET, "/metrics", None, None)
+        .await
+        .expect(200)
+        .text;
+    let line = |needle: &str| {
+        text.lines()
+            .find(|l| l.contains(needle) && !l.starts_with('#'))
+            .map(str::to_owned)
+    };
+    let get_one = line(
+        r#"hubmesh_http_requests_total{method="GET",route="/api/v1/domains/{slug}",status="200"}"#,
+    )
+    .expect("per-route counter");
+    assert!(get_one.ends_with(" 1"), "{get_one}");
+    assert!(
+        line(r#"route="/api/v1/domains/{slug}",status="404"}"#).is_some_and(|l| l.ends_with(" 1"))
+    );
+    assert!(
+        line("hubmesh_http_request_duration_seconds_bucket").is_some(),
+        "latency histogram"
+    );
+    // One domain.created event is committed; the relay may already have published it.
+    let depth = line("hubmesh_outbox_depth");
+    assert!(
+        matches!(
+            depth.as_deref(),
+            Some("hubmesh_outbox_depth 1" | "hubmesh_outbox_depth 0")
+        ),
+        "{depth:?}"
+    );
+    assert!(!text.contains("nope"), "raw paths never become labels");
+}

@@ -65,13 +65,14 @@ pub enum Backend {
     Postgres,
 }
 
-/// The PostgreSQL server tests use; `HUBMESH_TEST_PG` overrides.
-pub fn pg_admin_url() -> String {
+/// The PostgreSQL database of this test run: `HUBMESH_TEST_PG` (scripts/test sets it to a fresh
+/// database), else the server's `postgres` database.
+pub fn pg_test_url() -> String {
     std::env::var("HUBMESH_TEST_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-/// A database URL for a new, empty database of `backend`; the guard keeps a SQLite dir alive.
+/// A database URL for a new, empty database (on PostgreSQL: schema) of `backend`; the guard keeps a SQLite dir alive.
 pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>) {
     match backend {
         Backend::Sqlite => {
@@ -82,16 +83,20 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempD
             )
         }
         Backend::Postgres => {
-            let admin = pg_admin_url();
-            let name = format!("hubmesh_t_{}", uuid::Uuid::now_v7().simple());
-            let db = Database::connect(&admin)
+            // One database per test run (scripts/test makes it), one schema per test in it:
+            // schemas are cheap to make and the whole run is dropped at once.
+            let run_db = pg_test_url();
+            let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+            let db = Database::connect(&run_db)
                 .await
-                .expect("connect to the test PostgreSQL server");
-            db.execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .expect("connect to the test PostgreSQL database");
+            db.execute_unprepared(&format!("CREATE SCHEMA {schema}"))
                 .await
-                .expect("create test database");
-            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-            (format!("{base}/{name}"), None)
+                .expect("create test schema");
+            (
+                format!("{run_db}?options=-c%20search_path%3D{schema}"),
+                None,
+            )
         }
     }
 }

@@ -23,7 +23,7 @@ pub fn router() -> OpenApiRouter<Hub> {
 }
 
 /// A heartbeat of the caller; absent fields keep their previous values.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HeartbeatBody {
     /// What the agent is doing, in its own words.

@@ -1,5 +1,6 @@
 //! Agent presence: heartbeats, last seen, who is online.
 
 pub mod api;
+pub mod mcp;
 pub mod model;
 pub mod service;

@@ -1,7 +1,7 @@
 //! Health, readiness, metrics, modules, whoami and the OpenAPI document.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Serialize;
@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::extract::Json;
-use crate::auth::{Access, Principal};
+use crate::auth::{Access, Principal, bearer_token};
 use crate::error::HubError;
 use crate::hub::Hub;
 use crate::module::ModuleStatus;
@@ -105,8 +105,23 @@ async fn modules_list(
     }))
 }
 
+/// The caller as this hub sees it.
+#[derive(Serialize, ToSchema)]
+pub struct WhoAmI {
+    #[serde(flatten)]
+    pub principal: Principal,
+    /// When the presented token expires (absent for tokens without `exp`).
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// The calling principal as this hub sees it.
-#[utoipa::path(get, path = "/api/v1/whoami", tag = "system", responses((status = 200, body = Principal), (status = 401, body = crate::api::problem::Problem)))]
-async fn whoami(principal: Principal) -> Json<Principal> {
-    Json(principal)
+#[utoipa::path(get, path = "/api/v1/whoami", tag = "system", responses((status = 200, body = WhoAmI), (status = 401, body = crate::api::problem::Problem)))]
+async fn whoami(principal: Principal, headers: HeaderMap) -> Json<WhoAmI> {
+    let expires_at = bearer_token(&headers)
+        .ok()
+        .and_then(crate::auth::claims::unverified_expiry);
+    Json(WhoAmI {
+        principal,
+        expires_at,
+    })
 }

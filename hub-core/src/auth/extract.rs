@@ -1,17 +1,16 @@
 //! The `Principal` extractor: every handler that takes a `Principal` is protected.
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 
 use super::{AuthError, Principal};
 use crate::error::HubError;
 use crate::hub::Hub;
 
 /// The bearer token of a request, if any.
-pub fn bearer_token(parts: &Parts) -> Result<&str, AuthError> {
-    let value = parts
-        .headers
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
+    let value = headers
         .get(header::AUTHORIZATION)
         .ok_or(AuthError::Missing)?;
     let value = value
@@ -33,7 +32,7 @@ impl FromRequestParts<Hub> for Principal {
         if let Some(p) = parts.extensions.get::<Principal>() {
             return Ok(p.clone());
         }
-        let token = bearer_token(parts).map_err(HubError::Unauthorized)?;
+        let token = bearer_token(&parts.headers).map_err(HubError::Unauthorized)?;
         let principal = hub.verifier().verify(token).await.map_err(|e| match e {
             AuthError::Unavailable(m) => HubError::Unavailable(m),
             other => HubError::Unauthorized(other),

@@ -1,12 +1,21 @@
 //! Authentication: who is calling. A [`TokenVerifier`] turns a bearer token into a [`Principal`];
 //! the extractor in `extract` applies it to every protected route.
 
+pub mod claims;
+pub mod discovery;
 mod extract;
+pub mod http;
+pub mod jwks;
+pub mod oidc;
 mod principal;
+pub mod service_account;
 
 use async_trait::async_trait;
 
+pub use extract::bearer_token;
+pub use oidc::OidcVerifier;
 pub use principal::{Access, Principal, PrincipalKind};
+pub use service_account::ServiceTokenSource;
 
 /// Why a bearer token was refused. The text is safe to show to the caller: it never contains the token.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -29,13 +38,16 @@ pub trait TokenVerifier: Send + Sync + 'static {
     async fn verify(&self, token: &str) -> Result<Principal, AuthError>;
 }
 
-/// The verifier a hub uses for `config`.
+/// The verifier a hub uses for `config`: JWT access tokens of the configured issuer.
 ///
 /// Without a configured issuer every protected route answers 503: a hub never runs open.
 pub fn verifier_for(config: &crate::config::HubConfig) -> std::sync::Arc<dyn TokenVerifier> {
-    std::sync::Arc::new(Unconfigured {
-        hub: config.name.clone(),
-    })
+    match OidcVerifier::new(&config.oidc) {
+        Ok(v) => std::sync::Arc::new(v),
+        Err(_) => std::sync::Arc::new(Unconfigured {
+            hub: config.name.clone(),
+        }),
+    }
 }
 
 /// Refuses every token because no issuer is configured.

@@ -30,7 +30,7 @@ pub fn router() -> OpenApiRouter<Hub> {
         .routes(routes!(capability_requests_status))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCapability {
     /// Unique in this hub: a-z, 0-9, '-', '_', '.' (e.g. `ops.deploy`).
@@ -81,7 +81,7 @@ pub struct CapabilityFilter {
     pub q: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCapabilityRequest {
     /// The catalog entry's name.

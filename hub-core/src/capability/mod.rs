@@ -1,5 +1,6 @@
 //! Capabilities: a catalog of what principals offer, and requests that move through a lifecycle.
 
 pub mod api;
+pub mod mcp;
 pub mod model;
 pub mod service;

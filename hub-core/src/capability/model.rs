@@ -75,6 +75,7 @@ pub mod request {
     Serialize,
     Deserialize,
     ToSchema,
+    schemars::JsonSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 #[serde(rename_all = "snake_case")]

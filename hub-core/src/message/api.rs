@@ -30,7 +30,7 @@ pub fn router() -> OpenApiRouter<Hub> {
 }
 
 /// A new message. The sender is always the caller: the body has no sender field.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMessage {
     /// 1 to 100 addresses: `agent` on this hub or `agent@hub`.
@@ -99,7 +99,7 @@ pub struct MessageDetail {
 }
 
 impl Message {
-    fn new(m: message::Model, mine: Option<&recipient::Model>) -> Self {
+    pub(crate) fn new(m: message::Model, mine: Option<&recipient::Model>) -> Self {
         Self {
             id: m.id,
             sender: m.sender,
@@ -123,7 +123,7 @@ impl From<service::Seen> for Message {
 }
 
 impl MessageDetail {
-    fn new(full: service::Full, who: &Principal) -> Self {
+    pub(crate) fn new(full: service::Full, who: &Principal) -> Self {
         let mine = full.recipients.iter().find(|r| r.recipient == who.sub);
         Self {
             message: Message::new(full.message, mine),

@@ -2,5 +2,6 @@
 
 pub mod api;
 pub mod bus;
+pub mod mcp;
 pub mod model;
 pub mod service;

@@ -17,6 +17,7 @@ use utoipa::ToSchema;
     Serialize,
     Deserialize,
     ToSchema,
+    schemars::JsonSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 #[serde(rename_all = "lowercase")]

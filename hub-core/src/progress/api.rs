@@ -25,7 +25,7 @@ pub fn router() -> OpenApiRouter<Hub> {
         .routes(routes!(alerts_list))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateEvent {
     /// snake_case, 1-64 characters; `risk_surfaced`, `risk_mitigated`, `risk_escalated`,

@@ -1,5 +1,6 @@
 //! Progress events (append-only) and the risks and alerts they track.
 
 pub mod api;
+pub mod mcp;
 pub mod model;
 pub mod service;

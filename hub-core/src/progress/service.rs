@@ -323,7 +323,9 @@ fn in_domains<E: EntityTrait>(
 }
 
 /// Which risks/alerts a list shows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum StatusFilter {
     /// Open risks; open and acknowledged alerts.

@@ -22,7 +22,7 @@ pub fn router() -> OpenApiRouter<Hub> {
         .routes(routes!(repos_get, repos_update))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRepo {
     /// The owning domain's slug.

@@ -28,6 +28,15 @@ pub struct DomainSummary {
     pub counts: Counts,
 }
 
+impl From<service::DomainSummary> for DomainSummary {
+    fn from(s: service::DomainSummary) -> Self {
+        Self {
+            domain: s.domain.into(),
+            counts: s.counts,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StateSummary {
     pub hub: String,
@@ -41,6 +50,22 @@ pub struct StateSummary {
     /// Committed events not yet published to the bus.
     pub outbox_pending: u64,
     pub modules: Vec<ModuleStatus>,
+}
+
+impl From<service::StateSummary> for StateSummary {
+    fn from(s: service::StateSummary) -> Self {
+        Self {
+            hub: s.hub,
+            version: env!("CARGO_PKG_VERSION"),
+            time: s.time,
+            domains: s.domains,
+            counts: s.counts,
+            unread_messages: s.unread_messages,
+            agents_online: s.agents_online,
+            outbox_pending: s.outbox_pending,
+            modules: s.modules,
+        }
+    }
 }
 
 /// The hub at a glance: counts over the domains the caller may see, the caller's unread
@@ -57,17 +82,7 @@ async fn state_summary(
         hub.modules(),
     )
     .await?;
-    Ok(Json(StateSummary {
-        hub: s.hub,
-        version: env!("CARGO_PKG_VERSION"),
-        time: s.time,
-        domains: s.domains,
-        counts: s.counts,
-        unread_messages: s.unread_messages,
-        agents_online: s.agents_online,
-        outbox_pending: s.outbox_pending,
-        modules: s.modules,
-    }))
+    Ok(Json(s.into()))
 }
 
 /// One domain at a glance: messages, open capability requests, repos, services, open risks and alerts.
@@ -79,8 +94,5 @@ async fn domain_summary(
     Path(slug): Path<String>,
 ) -> Result<Json<DomainSummary>, HubError> {
     let s = service::domain_summary(hub.ctx(), &who, &slug).await?;
-    Ok(Json(DomainSummary {
-        domain: s.domain.into(),
-        counts: s.counts,
-    }))
+    Ok(Json(s.into()))
 }

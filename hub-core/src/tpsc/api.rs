@@ -27,7 +27,7 @@ pub fn router() -> OpenApiRouter<Hub> {
 }
 
 /// A third-party service or tool; also one entry of an ingest list.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateService {
     /// Unique per hub.
@@ -168,7 +168,7 @@ async fn services_ingest(
 }
 
 /// Reads one ingest entry the way a request body is read, so its errors name fields alike.
-fn read_entry(value: Value) -> IngestEntry {
+pub(crate) fn read_entry(value: Value) -> IngestEntry {
     let name = value.get("name").and_then(Value::as_str).map(str::to_owned);
     let read = serde_json::to_vec(&value)
         .map_err(|e| HubError::Internal(e.to_string()))

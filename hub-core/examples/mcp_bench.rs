@@ -1,0 +1,97 @@
+//! MCP load client: C concurrent sessions (rmcp streamable-HTTP clients) share N calls of one
+//! tool and print calls/s, p50 and p99.
+//!
+//! `cargo run -p hub-core --example mcp_bench -- --url http://127.0.0.1:7101/mcp --token $T \
+//!     --tool send_message --args '{"recipients":["bob"],"subject":"s","body":"b"}' -c 16 -n 20000`
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use rmcp::ServiceExt;
+use rmcp::model::CallToolRequestParams;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// The hub's MCP endpoint.
+    #[arg(long)]
+    url: String,
+    /// Bearer token of the calling principal.
+    #[arg(long, env = "HUBMESH_TOKEN", hide_env_values = true)]
+    token: String,
+    /// Tool to call.
+    #[arg(long)]
+    tool: String,
+    /// Its arguments, a JSON object.
+    #[arg(long, default_value = "{}")]
+    args: String,
+    /// Concurrent sessions.
+    #[arg(short, long, default_value_t = 16)]
+    concurrency: usize,
+    /// Calls in all.
+    #[arg(short = 'n', long, default_value_t = 10_000)]
+    calls: u64,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    // reqwest is built without a default TLS provider here.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let arguments: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&args.args)?;
+    let mut sessions = Vec::new();
+    for _ in 0..args.concurrency {
+        let config = StreamableHttpClientTransportConfig::with_uri(args.url.as_str())
+            .auth_header(args.token.clone());
+        sessions.push(
+            ().serve(StreamableHttpClientTransport::from_config(config))
+                .await?,
+        );
+    }
+    let next = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for session in sessions {
+        let (next, errors, total) = (next.clone(), errors.clone(), args.calls);
+        let request =
+            CallToolRequestParams::new(args.tool.clone()).with_arguments(arguments.clone());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while next.fetch_add(1, Ordering::Relaxed) < total {
+                let t = Instant::now();
+                match session.call_tool(request.clone()).await {
+                    Ok(res) if res.is_error != Some(true) => {}
+                    _ => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                latencies.push(t.elapsed());
+            }
+            let _ = session.cancel().await;
+            latencies
+        }));
+    }
+    let mut latencies: Vec<Duration> = Vec::new();
+    for w in workers {
+        latencies.extend(w.await?);
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    println!(
+        "{} calls of {} over {} sessions in {:.2}s: {:.0} calls/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
+        latencies.len(),
+        args.tool,
+        args.concurrency,
+        elapsed.as_secs_f64(),
+        latencies.len() as f64 / elapsed.as_secs_f64(),
+        pct(0.50).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3,
+        errors.load(Ordering::Relaxed),
+    );
+    Ok(())
+}

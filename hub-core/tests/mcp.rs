@@ -1,0 +1,381 @@
+//! The MCP edge over HTTP: the bearer guard on `/mcp` (401 + metadata, foreign Origin, protocol
+//! version, profile, sessions bound to their opener), tool listing by role and profile, tool
+//! errors that keep the session, and module tools beside the core ones.
+
+use axum::body::Body;
+use axum::http::{Method, Request};
+use hub_core::HubError;
+use hub_core::auth::Access;
+use hub_core::mcp::{McpTool, NoArgs, ToolCall};
+use hub_core::module::{HubBuilder, HubModule, ModuleError, ModuleManifest};
+use serde_json::{Value, json};
+
+use crate::support::{ADMIN, Backend, Res, TestHub};
+
+const LEGACY: &str = "2025-11-25";
+
+/// A JSON-RPC request to `/mcp`; `headers` may add or override headers.
+fn mcp_request(
+    token: Option<&str>,
+    session: Option<&str>,
+    body: &Value,
+    headers: &[(&str, &str)],
+) -> Request<Body> {
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("/mcp")
+        .header("host", "127.0.0.1:7101")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream");
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    if let Some(s) = session {
+        req = req
+            .header("mcp-session-id", s)
+            .header("mcp-protocol-version", LEGACY);
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.body(Body::from(body.to_string())).unwrap()
+}
+
+/// The JSON-RPC message of a response, whether sent as JSON or as one SSE event.
+fn rpc_body(res: &Res) -> Value {
+    if !res.json.is_null() {
+        return res.json.clone();
+    }
+    res.text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
+        .find(|v| v.get("id").is_some())
+        .unwrap_or_else(|| panic!("no JSON-RPC response in {:?}", res.text))
+}
+
+/// An MCP session over the legacy (session) lifecycle.
+struct Session<'a> {
+    hub: &'a TestHub,
+    token: String,
+    id: String,
+    next: u64,
+}
+
+impl<'a> Session<'a> {
+    async fn open(hub: &'a TestHub, token: &str, query: &str) -> Session<'a> {
+        let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}});
+        let mut req = mcp_request(Some(token), None, &init, &[]);
+        *req.uri_mut() = format!("/mcp{query}").parse().unwrap();
+        let res = hub.send(req).await.expect(200);
+        let id = res.headers["mcp-session-id"].to_str().unwrap().to_owned();
+        assert_eq!(rpc_body(&res)["result"]["protocolVersion"], LEGACY);
+        let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        let mut req = mcp_request(Some(token), Some(&id), &note, &[]);
+        *req.uri_mut() = format!("/mcp{query}").parse().unwrap();
+        hub.send(req).await.expect(202);
+        Session {
+            hub,
+            token: token.to_owned(),
+            id,
+            next: 1,
+        }
+    }
+
+    async fn rpc(&mut self, method: &str, params: Value) -> Value {
+        self.next += 1;
+        let body = json!({"jsonrpc": "2.0", "id": self.next, "method": method, "params": params});
+        let res = self
+            .hub
+            .send(mcp_request(Some(&self.token), Some(&self.id), &body, &[]))
+            .await
+            .expect(200);
+        rpc_body(&res)
+    }
+
+    async fn tool_names(&mut self) -> Vec<String> {
+        let res = self.rpc("tools/list", json!({})).await;
+        res["result"]["tools"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no tools in {res}"))
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Calls a tool; returns its result (`isError` included).
+    async fn call(&mut self, tool: &str, args: Value) -> Value {
+        let res = self
+            .rpc("tools/call", json!({"name": tool, "arguments": args}))
+            .await;
+        res.get("result")
+            .cloned()
+            .unwrap_or_else(|| panic!("{tool} gave no result: {res}"))
+    }
+}
+
+fn init_body() -> Value {
+    json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}})
+}
+
+#[tokio::test]
+async fn a_missing_token_gets_401_with_the_resource_metadata() {
+    let hub = TestHub::new(Backend::Sqlite).await;
+    let res = hub.send(mcp_request(None, None, &init_body(), &[])).await;
+    res.problem(401);
+    let res = hub.send(mcp_request(None, None, &init_body(), &[])).await;
+    let challenge = res.headers["www-authenticate"].to_str().unwrap();
+    assert!(challenge.starts_with("Bearer "), "{challenge}");
+    assert!(
+        challenge.contains(
+            "resource_metadata=\"http://127.0.0.1:7101/.well-known/oauth-protected-resource\""
+        ),
+        "{challenge}"
+    );
+    let res = hub
+        .send(mcp_request(Some("not a token"), None, &init_body(), &[]))
+        .await;
+    let challenge = res.headers["www-authenticate"].to_str().unwrap().to_owned();
+    res.problem(401);
+    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+
+    let meta = hub
+        .call(
+            Method::GET,
+            "/.well-known/oauth-protected-resource",
+            None,
+            None,
+        )
+        .await
+        .expect(200)
+        .json;
+    assert_eq!(meta["resource"], "http://127.0.0.1:7101");
+    assert_eq!(meta["bearer_methods_supported"], json!(["header"]));
+}
+
+#[tokio::test]
+async fn foreign_origins_bad_versions_and_unknown_profiles_are_refused() {
+    let hub = TestHub::new(Backend::Sqlite).await;
+    let foreign = [("origin", "https://evil.example")];
+    hub.send(mcp_request(Some(ADMIN), None, &init_body(), &foreign))
+        .await
+        .problem(403);
+    let own = [("origin", "http://127.0.0.1:7101")];
+    hub.send(mcp_request(Some(ADMIN), None, &init_body(), &own))
+        .await
+        .expect(200);
+
+    let bad_version = [("mcp-protocol-version", "1999-01-01")];
+    let problem = hub
+        .send(mcp_request(Some(ADMIN), None, &init_body(), &bad_version))
+        .await
+        .problem(400);
+    assert_eq!(Res::fields(&problem), ["mcp-protocol-version"]);
+
+    let mut req = mcp_request(Some(ADMIN), None, &init_body(), &[]);
+    *req.uri_mut() = "/mcp?profile=nonsense".parse().unwrap();
+    let problem = hub.send(req).await.problem(400);
+    assert_eq!(Res::fields(&problem), ["profile"]);
+}
+
+#[tokio::test]
+async fn a_session_belongs_to_the_principal_that_opened_it() {
+    let hub = TestHub::new(Backend::Sqlite).await;
+    let alice = "sub=alice;roles=hub:write";
+    let mut session = Session::open(&hub, alice, "").await;
+    assert_eq!(session.id.len(), 36, "a random UUID");
+    let list = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/list"});
+    let res = hub
+        .send(mcp_request(
+            Some("sub=mallory;roles=hub:admin"),
+            Some(&session.id),
+            &list,
+            &[],
+        ))
+        .await;
+    res.problem(403);
+    // The owner keeps using it.
+    assert!(session.tool_names().await.contains(&"whoami".to_owned()));
+    let other = Session::open(&hub, alice, "").await;
+    assert_ne!(other.id, session.id);
+}
+
+#[tokio::test]
+async fn tools_are_listed_by_role_and_profile() {
+    let hub = TestHub::with_modules(Backend::Sqlite, "dev", vec![Box::new(Greeter)]).await;
+    let mut admin = Session::open(&hub, ADMIN, "").await;
+    let all = admin.tool_names().await;
+    for name in ["whoami", "list_domains", "greet", "reset_greetings"] {
+        assert!(
+            all.contains(&name.to_owned()),
+            "{name} missing from {all:?}"
+        );
+    }
+    let tools = admin.rpc("tools/list", json!({})).await;
+    let list_domains = tools["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "list_domains")
+        .unwrap()
+        .clone();
+    assert_eq!(list_domains["inputSchema"]["type"], "object");
+    assert!(
+        list_domains["inputSchema"]["properties"]["limit"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("Page size")
+    );
+    assert_eq!(list_domains["annotations"]["readOnlyHint"], true);
+
+    // A reader does not see the admin tool; the module profile narrows the list.
+    let mut reader = Session::open(&hub, "sub=r;roles=hub:read", "?profile=greeter").await;
+    let names = reader.tool_names().await;
+    assert!(names.contains(&"greet".to_owned()) && names.contains(&"whoami".to_owned()));
+    assert!(!names.contains(&"reset_greetings".to_owned()), "{names:?}");
+    assert!(
+        names.contains(&"list_domains".to_owned()),
+        "orientation tools are in every profile"
+    );
+    // Calling it anyway is a tool error naming the scope.
+    let res = reader.call("reset_greetings", json!({})).await;
+    assert_eq!(res["isError"], true);
+    assert!(
+        res["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("dev:admin"),
+        "{res}"
+    );
+}
+
+#[tokio::test]
+async fn bad_calls_are_tool_errors_and_the_session_goes_on() {
+    let hub = TestHub::new(Backend::Sqlite).await;
+    let mut s = Session::open(&hub, ADMIN, "").await;
+    let res = s.call("list_domains", json!({"limit": "many"})).await;
+    assert_eq!(res["isError"], true, "{res}");
+    assert!(
+        res["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("invalid type"),
+        "{res}"
+    );
+    let res = s.call("list_domains", json!({"cursor": "bogus"})).await;
+    assert_eq!(res["isError"], true);
+    assert_eq!(res["structuredContent"]["errors"][0]["field"], "cursor");
+    let res = s.call("list_domains", json!({"colour": "red"})).await;
+    assert_eq!(res["isError"], true);
+    assert!(
+        res["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("colour"),
+        "{res}"
+    );
+    let res = s
+        .rpc(
+            "tools/call",
+            json!({"name": "no_such_tool", "arguments": {}}),
+        )
+        .await;
+    assert_eq!(res["error"]["code"], -32602, "{res}");
+
+    // Still the same session, and good calls work.
+    hub.post(
+        "/api/v1/domains",
+        ADMIN,
+        json!({"slug": "infotech", "name": "IT"}),
+    )
+    .await
+    .expect(201);
+    let res = s.call("list_domains", json!({})).await;
+    assert_eq!(res["isError"], false);
+    assert_eq!(res["structuredContent"]["items"][0]["slug"], "infotech");
+    let me = s.call("whoami", json!({})).await;
+    assert_eq!(me["structuredContent"]["sub"], "admin");
+    assert_eq!(me["structuredContent"]["hub"], "dev");
+
+    let read = s
+        .rpc("resources/read", json!({"uri": "hub://domains"}))
+        .await;
+    let text = read["result"]["contents"][0]["text"].as_str().unwrap();
+    assert!(text.contains("infotech"), "{text}");
+    let missing = s
+        .rpc("resources/read", json!({"uri": "hub://nothing"}))
+        .await;
+    assert!(
+        missing["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("hub://nothing")
+    );
+}
+
+#[tokio::test]
+async fn a_module_tool_that_takes_a_core_name_fails_only_that_module() {
+    let hub = TestHub::with_modules(Backend::Sqlite, "dev", vec![Box::new(Usurper)]).await;
+    let modules = hub.get("/api/v1/modules", ADMIN).await.expect(200).json;
+    assert_eq!(modules["items"][0]["state"], "error");
+    assert!(
+        modules["items"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("whoami"),
+        "{modules}"
+    );
+    let mut s = Session::open(&hub, ADMIN, "").await;
+    let names = s.tool_names().await;
+    assert_eq!(names.iter().filter(|n| *n == "whoami").count(), 1);
+}
+
+/// A module with a reading and an admin tool.
+struct Greeter;
+
+async fn greet(call: ToolCall, _: NoArgs) -> Result<Value, HubError> {
+    Ok(json!({"greeting": format!("hello {}", call.who.sub)}))
+}
+
+async fn reset(_: ToolCall, _: NoArgs) -> Result<Value, HubError> {
+    Ok(json!({"reset": true}))
+}
+
+impl HubModule for Greeter {
+    fn manifest(&self) -> ModuleManifest {
+        ModuleManifest {
+            id: "greeter".into(),
+            ..Default::default()
+        }
+    }
+
+    fn register(&self, hub: &mut HubBuilder) -> Result<(), ModuleError> {
+        hub.tool(McpTool::new("greet", "Says hello.", Access::Read, greet));
+        hub.tool(McpTool::new(
+            "reset_greetings",
+            "Resets.",
+            Access::Admin,
+            reset,
+        ));
+        Ok(())
+    }
+}
+
+/// A module whose tool collides with a core tool.
+struct Usurper;
+
+impl HubModule for Usurper {
+    fn manifest(&self) -> ModuleManifest {
+        ModuleManifest {
+            id: "usurper".into(),
+            ..Default::default()
+        }
+    }
+
+    fn register(&self, hub: &mut HubBuilder) -> Result<(), ModuleError> {
+        hub.tool(McpTool::new("whoami", "Not me.", Access::Read, greet));
+        Ok(())
+    }
+}

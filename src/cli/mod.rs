@@ -1,0 +1,3 @@
+//! Operator commands of `hubmesh` beyond running the mesh.
+
+pub mod identity;

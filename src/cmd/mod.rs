@@ -1,0 +1,10 @@
+//! The operator commands, one file per command group; each turns its arguments into REST calls.
+
+pub mod agents;
+pub mod cap;
+pub mod domain;
+pub mod msg;
+pub mod progress;
+pub mod repo;
+pub mod service;
+pub mod system;
