@@ -14,7 +14,7 @@ use hub_core::server::App;
 use serde_json::Value;
 use tower::ServiceExt;
 
-pub use testkit::{ADMIN, Backend, SpelledTokens, fresh_database};
+pub use testkit::{ADMIN, Backend, SpelledTokens, eventually, fresh_database};
 
 /// A hub built in-process, driven through its router.
 pub struct TestHub {
@@ -35,6 +35,23 @@ impl TestHub {
         let (url, dir) = fresh_database(backend).await;
         let config = HubConfig::with_database(name, &url).expect("config");
         let app = App::build(config, Arc::new(SpelledTokens), modules)
+            .await
+            .expect("hub starts");
+        Self { app, _dir: dir }
+    }
+
+    /// A hub named `name` on a fresh database of `backend` and on `bus`; `tweak` adjusts its config.
+    pub async fn on_bus(
+        backend: Backend,
+        name: &str,
+        modules: Vec<Box<dyn HubModule>>,
+        bus: Arc<dyn hub_core::bus::Bus>,
+        tweak: impl FnOnce(&mut HubConfig),
+    ) -> Self {
+        let (url, dir) = fresh_database(backend).await;
+        let mut config = HubConfig::with_database(name, &url).expect("config");
+        tweak(&mut config);
+        let app = App::build_on(config, Arc::new(SpelledTokens), modules, bus)
             .await
             .expect("hub starts");
         Self { app, _dir: dir }

@@ -1,5 +1,5 @@
 //! Helpers shared by the workspace's tests and benchmarks: a token verifier that reads the
-//! principal from the token text, and fresh databases on SQLite and PostgreSQL.
+//! principal from the token text, fresh databases on SQLite and PostgreSQL, and awaiting a condition.
 //! Only ever a dev-dependency: no shipped binary can be reached through it.
 
 use async_trait::async_trait;
@@ -91,5 +91,22 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempD
                 None,
             )
         }
+    }
+}
+
+/// Polls `check` until it holds, failing the test with `what` after `within`: for conditions
+/// that no event announces (a row another process writes, a server coming up).
+pub async fn eventually<F, Fut>(what: &str, within: std::time::Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
