@@ -170,3 +170,54 @@ both!(
         assert_eq!(hub.outbox_count("sig.viability").await, 1);
     }
 );
+
+both!(
+    signals_reach_the_bus_on_their_subjects,
+    |hub: TestHub| async move {
+        use hub_core::bus::ConsumerSpec;
+        let mut rx = hub.ctx().bus.consume(ConsumerSpec {
+            durable: "fin-test-signals".into(),
+            filter: "hubmesh.sig.>".into(),
+        });
+        let period = this_month();
+        let yesterday = Utc::now()
+            .date_naive()
+            .checked_sub_days(Days::new(1))
+            .unwrap();
+        hub.post(
+            "/api/v1/fin/budgets",
+            FINANCE,
+            json!({"domain": "finance", "period": period, "allocated": 1_000, "thresholds": [100]}),
+        )
+        .await
+        .expect(201);
+        hub.post(
+            "/api/v1/fin/balances",
+            ADMIN,
+            json!({"date": yesterday, "amount": 10, "currency": "EUR"}),
+        )
+        .await
+        .expect(201);
+        spend(&hub, 1_000, Some("crm")).await;
+
+        let mut seen = std::collections::BTreeMap::new();
+        let waited = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while seen.len() < 3 {
+                let d = rx.recv().await.expect("the bus keeps delivering");
+                let event: serde_json::Value =
+                    serde_json::from_slice(&d.payload).expect("a CloudEvents envelope");
+                seen.insert(d.subject.clone(), event["data"].clone());
+                d.ack().await.expect("ack");
+            }
+        })
+        .await;
+        assert!(waited.is_ok(), "signals seen: {seen:?}");
+        let pressure = &seen["hubmesh.sig.fin.pressure"];
+        assert_eq!(
+            (pressure["domain"].as_str(), pressure["percent"].as_u64()),
+            (Some("finance"), Some(100))
+        );
+        assert_eq!(seen["hubmesh.sig.fin.cost"]["service_id"], "crm");
+        assert_eq!(seen["hubmesh.sig.viability"]["threshold_months"], 6);
+    }
+);
