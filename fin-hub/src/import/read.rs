@@ -212,7 +212,10 @@ impl<R: Read> Records<R> {
             record_start: record_start.clone(),
             limit: (max_record + PARSER_BUFFER) as u64,
         };
+        // Records end at `\n` only: with CRLF ends the parser would count the `\n` into the
+        // next record and report every line one too low. A `\r` left on a value is trimmed.
         let csv = csv::ReaderBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
             .flexible(true)
             .buffer_capacity(PARSER_BUFFER)
             .from_reader(bounded);
@@ -604,6 +607,17 @@ mod tests {
         let refused = |input: &[u8]| Records::open(input, 1000).err().unwrap_or_default();
         assert!(refused(b"\xff\xfea,b\n").contains("UTF-8"));
         assert!(refused(b"").contains("empty"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_crlf_line_ends_are_read() {
+        let mut r = Records::open(&b"\xef\xbb\xbfa,b\n1,2\n"[..], 1000).unwrap();
+        assert_eq!(r.headers, ["a", "b"]);
+        let (line, rec) = r.next_record().unwrap().unwrap();
+        assert_eq!((line, rec.get(1)), (2, Some(&b"2"[..])));
+        let mut r = Records::open(&b"a,b\r\n1,2\r\n3,4\r\n"[..], 1000).unwrap();
+        assert_eq!(r.next_record().unwrap().map(|(l, _)| l), Some(2));
+        assert_eq!(r.next_record().unwrap().map(|(l, _)| l), Some(3));
     }
 
     #[test]
