@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::both;
 use crate::budgets::this_month;
-use crate::support::{ADMIN, FINANCE, TestHub, eventually};
+use crate::support::{ADMIN, FINANCE, TestHub, WAIT, eventually};
 
 async fn spend(hub: &TestHub, amount: i64, service: Option<&str>) {
     let today = Utc::now().date_naive().to_string();
@@ -37,7 +37,7 @@ both!(
         .await
         .expect(201);
         spend(&hub, 8_500, None).await;
-        eventually("the 80 % alert", || async {
+        eventually("the 80 % alert", WAIT, || async {
             alert_state(&hub, &key(80)).await.as_deref() == Some("open")
         })
         .await;
@@ -45,7 +45,7 @@ both!(
         // Still above 80 %: no second alert. Then 91 %: the 90 % alert.
         spend(&hub, 10, None).await;
         spend(&hub, 590, None).await;
-        eventually("the 90 % alert", || async {
+        eventually("the 90 % alert", WAIT, || async {
             alert_state(&hub, &key(90)).await.as_deref() == Some("open")
         })
         .await;
@@ -71,7 +71,7 @@ both!(
         )
         .await
         .expect(200);
-        eventually("the alerts resolve", || async {
+        eventually("the alerts resolve", WAIT, || async {
             alert_state(&hub, &key(80)).await.as_deref() == Some("resolved")
                 && alert_state(&hub, &key(90)).await.as_deref() == Some("resolved")
         })
@@ -85,12 +85,12 @@ both!(
     |hub: TestHub| async move {
         let period = this_month();
         spend(&hub, 1_000, Some("crm")).await;
-        eventually("the first cost signal", || async {
+        eventually("the first cost signal", WAIT, || async {
             hub.outbox_count("sig.fin.cost").await == 1
         })
         .await;
         spend(&hub, 500, Some("crm")).await;
-        eventually("the second cost signal", || async {
+        eventually("the second cost signal", WAIT, || async {
             hub.outbox_count("sig.fin.cost").await == 2
         })
         .await;
@@ -103,7 +103,7 @@ both!(
         // Spend without a service changes no service total: no signal.
         spend(&hub, 700, None).await;
         spend(&hub, 1, Some("crm")).await;
-        eventually("the third cost signal", || async {
+        eventually("the third cost signal", WAIT, || async {
             hub.outbox_count("sig.fin.cost").await == 3
         })
         .await;
@@ -132,7 +132,7 @@ both!(
         )
         .await
         .expect(201);
-        eventually("the runway alert", || async {
+        eventually("the runway alert", WAIT, || async {
             alert_state(&hub, "fin.runway").await.as_deref() == Some("open")
         })
         .await;
@@ -149,7 +149,7 @@ both!(
         )
         .await
         .expect(201);
-        eventually("the runway alert resolves", || async {
+        eventually("the runway alert resolves", WAIT, || async {
             alert_state(&hub, "fin.runway").await.as_deref() == Some("resolved")
         })
         .await;

@@ -3,7 +3,6 @@
 
 #![allow(dead_code)]
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +14,7 @@ use hub_core::server::App;
 use serde_json::Value;
 use tower::ServiceExt;
 
-pub use testkit::{ADMIN, Backend, SpelledTokens, fresh_database};
+pub use testkit::{ADMIN, Backend, SpelledTokens, eventually, fresh_database};
 
 /// The fin settings of test hubs: a USD->EUR rate, two priced models, a small record limit.
 pub const FIN_CONFIG: &str = r#"
@@ -168,20 +167,8 @@ impl TestHub {
     }
 }
 
-/// Waits (at most 10 s) until `check` holds: post-commit handlers run in the background.
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let waited = tokio::time::timeout(Duration::from_secs(10), async {
-        while !check().await {
-            tokio::task::yield_now().await;
-        }
-    })
-    .await;
-    assert!(waited.is_ok(), "timed out waiting for: {what}");
-}
+/// How long tests wait for post-commit handlers, which run in the background.
+pub const WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Debug)]
 pub struct Res {
