@@ -78,6 +78,9 @@ pub struct RawConfig {
     pub oidc: RawOidc,
     #[serde(default)]
     pub hubs: BTreeMap<String, RawHubOverrides>,
+    /// Settings of each module (`[modules.fin]`), read by the module itself.
+    #[serde(default)]
+    pub modules: BTreeMap<String, toml::Table>,
 }
 
 impl RawConfig {
@@ -208,6 +211,7 @@ impl RawConfig {
             body_limit_bytes: self.body_limit_bytes.unwrap_or(1024 * 1024),
             disabled_modules: self.disabled_modules.clone(),
             oidc,
+            modules: self.modules.clone(),
         })
     }
 }
@@ -244,6 +248,8 @@ pub struct HubConfig {
     pub body_limit_bytes: usize,
     pub disabled_modules: Vec<String>,
     pub oidc: OidcConfig,
+    /// Each module's own settings by module id, unvalidated: the module validates them when it registers.
+    pub modules: BTreeMap<String, toml::Table>,
 }
 
 impl HubConfig {
@@ -282,6 +288,23 @@ mod tests {
         assert_eq!(fin.database_url, "sqlite:///tmp/x/fin.db?mode=rwc");
         assert_eq!(fin.oidc.issuer.as_deref(), Some("http://idp"));
         assert_eq!(fin.oidc.audience, "http://127.0.0.1:9003");
+    }
+
+    #[test]
+    fn module_sections_reach_every_hub_unvalidated() {
+        let raw: RawConfig = toml::from_str(
+            r#"
+            [modules.fin]
+            currency = "USD"
+            [modules.fin.rates]
+            "EUR/USD" = "1.08"
+            "#,
+        )
+        .unwrap();
+        let fin = raw.for_hub("fin").unwrap();
+        assert_eq!(fin.modules["fin"]["currency"].as_str(), Some("USD"));
+        assert!(fin.modules["fin"]["rates"].is_table());
+        assert!(raw.for_hub("dev").unwrap().modules.contains_key("fin"));
     }
 
     #[test]
