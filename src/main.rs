@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use client::{Ctx, GlobalArgs, Group, Single};
-use cmd::{agents, cap, domain, msg, progress, repo, service, system};
+use cmd::{agents, cap, domain, msg, ops, progress, repo, service, system};
 
 #[derive(Debug, Parser)]
 #[command(name = "hubmesh", version, about = "Hubmesh: run the federated hubs and operate them", long_about = None)]
@@ -56,6 +56,8 @@ enum Command {
     Risks(Single<progress::TrackedArgs>),
     /// Open and acknowledged alerts (all with --all).
     Alerts(Single<progress::TrackedArgs>),
+    /// The ops hub: services, deployments, runs, evidence, outcomes, readiness, costs, import/export.
+    Ops(Group<ops::OpsCmd>),
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {
@@ -79,6 +81,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Alerts(s) => {
             progress::tracked(&Ctx::connect(&s.global).await?, "/api/v1/alerts", s.args).await
+        }
+        Command::Ops(mut g) => {
+            g.global.hub.get_or_insert_with(|| ops_hub::NAME.to_owned());
+            ops::run(&Ctx::connect(&g.global).await?, g.command).await
         }
     }
 }

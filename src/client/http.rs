@@ -92,16 +92,46 @@ impl Client {
         params: &Params,
         body: Option<&Value>,
     ) -> anyhow::Result<String> {
-        let url = format!("{}{path}", self.target.url);
-        let url = Url::parse_with_params(&url, &params.0)
-            .with_context(|| format!("bad hub URL {url}"))?;
-        let mut req = self.http.request(method, url);
-        if let Some(token) = &self.token {
-            req = req.bearer_auth(token);
-        }
+        let mut req = self.request(method, path, params)?;
         if let Some(body) = body {
             req = req.json(body);
         }
+        self.finish(req).await
+    }
+
+    /// POSTs a raw body (a file upload) of `content_type`; no overall timeout, the upload may be large.
+    pub async fn upload(
+        &self,
+        path: &str,
+        params: &Params,
+        content_type: &str,
+        body: reqwest::Body,
+    ) -> anyhow::Result<String> {
+        let req = self
+            .request(Method::POST, path, params)?
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .timeout(Duration::from_secs(24 * 3600))
+            .body(body);
+        self.finish(req).await
+    }
+
+    fn request(
+        &self,
+        method: Method,
+        path: &str,
+        params: &Params,
+    ) -> anyhow::Result<reqwest::RequestBuilder> {
+        let url = format!("{}{path}", self.target.url);
+        let url = Url::parse_with_params(&url, &params.0)
+            .with_context(|| format!("bad hub URL {url}"))?;
+        let req = self.http.request(method, url);
+        Ok(match &self.token {
+            Some(token) => req.bearer_auth(token),
+            None => req,
+        })
+    }
+
+    async fn finish(&self, req: reqwest::RequestBuilder) -> anyhow::Result<String> {
         let res = req.send().await.map_err(|e| self.unreachable(&e))?;
         let status = res.status();
         let is_problem = res

@@ -4,6 +4,7 @@ pub mod agents;
 pub mod cap;
 pub mod domain;
 pub mod msg;
+pub mod ops;
 pub mod progress;
 pub mod repo;
 pub mod service;
