@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use client::{Ctx, GlobalArgs, Group, Single};
-use cmd::{agents, cap, domain, fin, msg, progress, repo, service, system};
+use cmd::{agents, cap, domain, fin, msg, ops, progress, repo, service, system};
 
 #[derive(Debug, Parser)]
 #[command(name = "hubmesh", version, about = "Hubmesh: run the federated hubs and operate them", long_about = None)]
@@ -58,6 +58,8 @@ enum Command {
     Alerts(Single<progress::TrackedArgs>),
     /// The fin hub (default --hub fin): budgets, commitments, spend, imports, burn, runway, costs.
     Fin(Group<fin::FinCmd>),
+    /// The ops hub: services, deployments, runs, evidence, outcomes, readiness, costs, import/export.
+    Ops(Group<ops::OpsCmd>),
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {
@@ -85,6 +87,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Fin(mut g) => {
             g.global.hub.get_or_insert_with(|| fin_hub::NAME.to_owned());
             fin::run(&Ctx::connect(&g.global).await?, g.command).await
+        }
+        Command::Ops(mut g) => {
+            g.global.hub.get_or_insert_with(|| ops_hub::NAME.to_owned());
+            ops::run(&Ctx::connect(&g.global).await?, g.command).await
         }
     }
 }

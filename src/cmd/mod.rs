@@ -5,6 +5,7 @@ pub mod cap;
 pub mod domain;
 pub mod fin;
 pub mod msg;
+pub mod ops;
 pub mod progress;
 pub mod repo;
 pub mod service;

@@ -1,0 +1,123 @@
+//! The ops module's settings (`[modules.ops]` in the hub config), validated at registration.
+
+use std::time::Duration;
+
+use hub_core::progress::model::Severity;
+use serde::Deserialize;
+
+use crate::readiness::service::Gate;
+
+/// The settings as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOpsConfig {
+    probe_interval_secs: Option<u64>,
+    probe_timeout_ms: Option<u64>,
+    probe_concurrency: Option<usize>,
+    /// `false` turns the probe loop off (the hub still records probe evidence sent to it).
+    probes: Option<bool>,
+    gates: Option<Vec<Gate>>,
+    smoke_max_age_hours: Option<u32>,
+    alert_severity: Option<Severity>,
+}
+
+/// How the probe loop runs.
+#[derive(Debug, Clone)]
+pub struct ProbeConfig {
+    pub enabled: bool,
+    pub interval: Duration,
+    pub timeout: Duration,
+    /// Health checks in flight at once.
+    pub concurrency: usize,
+}
+
+/// What cutover readiness requires.
+#[derive(Debug, Clone)]
+pub struct GateConfig {
+    pub gates: Vec<Gate>,
+    /// A passing smoke evidence must be at most this old.
+    pub smoke_max_age: chrono::Duration,
+    /// Open alerts about the service at or above this severity block cutover.
+    pub alert_severity: Severity,
+}
+
+/// Validated settings of the ops module.
+#[derive(Debug, Clone)]
+pub struct OpsConfig {
+    pub probe: ProbeConfig,
+    pub readiness: GateConfig,
+}
+
+impl Default for OpsConfig {
+    fn default() -> Self {
+        Self::from_toml(None).expect("the defaults are valid")
+    }
+}
+
+impl OpsConfig {
+    /// Validates the `[modules.ops]` table (absent: every default).
+    pub fn from_toml(table: Option<&toml::Table>) -> Result<Self, String> {
+        let raw: RawOpsConfig = match table {
+            Some(t) => toml::Value::Table(t.clone())
+                .try_into()
+                .map_err(|e: toml::de::Error| e.to_string())?,
+            None => RawOpsConfig::default(),
+        };
+        let interval = raw.probe_interval_secs.unwrap_or(60);
+        let timeout = raw.probe_timeout_ms.unwrap_or(5000);
+        let concurrency = raw.probe_concurrency.unwrap_or(32);
+        if interval == 0 {
+            return Err("probe_interval_secs: must be at least 1".into());
+        }
+        if !(1..=60_000).contains(&timeout) {
+            return Err("probe_timeout_ms: must be between 1 and 60000".into());
+        }
+        if !(1..=1024).contains(&concurrency) {
+            return Err("probe_concurrency: must be between 1 and 1024".into());
+        }
+        let mut gates = raw.gates.unwrap_or_else(|| Gate::ALL.to_vec());
+        gates.dedup();
+        Ok(Self {
+            probe: ProbeConfig {
+                enabled: raw.probes.unwrap_or(true),
+                interval: Duration::from_secs(interval),
+                timeout: Duration::from_millis(timeout),
+                concurrency,
+            },
+            readiness: GateConfig {
+                gates,
+                smoke_max_age: chrono::Duration::hours(i64::from(
+                    raw.smoke_max_age_hours.unwrap_or(24),
+                )),
+                alert_severity: raw.alert_severity.unwrap_or(Severity::High),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_refusals() {
+        let c = OpsConfig::default();
+        assert_eq!(c.probe.interval, Duration::from_secs(60));
+        assert_eq!(c.readiness.gates, Gate::ALL);
+        let t: toml::Table =
+            toml::from_str("gates = [\"smoke\", \"probe\"]\nalert_severity = \"critical\"")
+                .unwrap();
+        let c = OpsConfig::from_toml(Some(&t)).unwrap();
+        assert_eq!(c.readiness.gates, [Gate::Smoke, Gate::Probe]);
+        assert_eq!(c.readiness.alert_severity, Severity::Critical);
+        for bad in [
+            "probe_interval_secs = 0",
+            "probe_concurrency = 0",
+            "gates = [\"vibes\"]",
+            "nope = 1",
+        ] {
+            let t: toml::Table = toml::from_str(bad).unwrap();
+            assert!(OpsConfig::from_toml(Some(&t)).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! Probes: a background job checks the health URL of every active service each interval,
+//! records the result as `probe` evidence, and raises the alert `ops.<service>.probe` when a
+//! service goes down and resolves it when it comes back.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use hub_core::auth::{Principal, PrincipalKind};
+use hub_core::progress::model::{Severity, StateKind, state};
+use hub_core::progress::service::{raise_alert, resolve_alert};
+use hub_core::{Ctx, HubError};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::{Map, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ProbeConfig;
+use crate::evidence::model::EvidenceStatus;
+use crate::evidence::service::{NewEvidence, record};
+use crate::inventory::model::{Lifecycle, service};
+use crate::readiness::service::{PROBE, alert_key};
+
+/// The principal the ops hub acts as when it records probes and raises their alerts.
+pub fn system(ctx: &Ctx) -> Principal {
+    Principal {
+        sub: format!("{}-hub", ctx.hub),
+        kind: PrincipalKind::Service,
+        roles: vec![format!("{}:write", ctx.hub)],
+        domains: None,
+    }
+}
+
+/// What one round of probes found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Round {
+    pub probed: usize,
+    pub healthy: usize,
+    pub raised: usize,
+    pub resolved: usize,
+}
+
+/// The probe job: a round each interval until `stop`. A round that takes longer than the
+/// interval is followed by the next at once; rounds never overlap.
+pub async fn run(ctx: Ctx, cfg: ProbeConfig, stop: CancellationToken) {
+    let client = hub_core::auth::http::client();
+    loop {
+        let started = Instant::now();
+        tokio::select! {
+            res = round(&ctx, &cfg, &client) => {
+                if let Err(e) = res {
+                    tracing::warn!(error = %e, "probe round failed");
+                }
+            }
+            () = stop.cancelled() => return,
+        }
+        let rest = cfg.interval.saturating_sub(started.elapsed());
+        tokio::select! {
+            () = tokio::time::sleep(rest) => {}
+            () = stop.cancelled() => return,
+        }
+    }
+}
+
+/// Probes every active service with a health URL once, at most `cfg.concurrency` at a time.
+pub async fn round(
+    ctx: &Ctx,
+    cfg: &ProbeConfig,
+    client: &reqwest::Client,
+) -> Result<Round, HubError> {
+    let who = system(ctx);
+    let mut total = Round::default();
+    let mut after = String::new();
+    loop {
+        // A page of targets at a time keeps memory flat for any inventory size.
+        let targets: Vec<(String, Option<String>, String)> = service::Entity::find()
+            .select_only()
+            .column(service::Column::Id)
+            .column(service::Column::HealthUrl)
+            .column(service::Column::Domain)
+            .filter(service::Column::Lifecycle.eq(Lifecycle::Active))
+            .filter(service::Column::HealthUrl.is_not_null())
+            .filter(service::Column::Id.gt(after.as_str()))
+            .order_by_asc(service::Column::Id)
+            .limit(1000)
+            .into_tuple()
+            .all(&ctx.db)
+            .await?;
+        let Some(last) = targets.last() else {
+            return Ok(total);
+        };
+        after = last.0.clone();
+        let results: Vec<Result<Outcome, HubError>> = futures::stream::iter(targets)
+            .map(|(id, url, domain)| {
+                let who = &who;
+                async move {
+                    let url = url.unwrap_or_default();
+                    let check = check(client, &url, cfg.timeout).await;
+                    settle(ctx, who, &id, &domain, check).await
+                }
+            })
+            .buffer_unordered(cfg.concurrency)
+            .collect()
+            .await;
+        for r in results {
+            match r {
+                Ok(o) => {
+                    total.probed += 1;
+                    total.healthy += usize::from(o.healthy);
+                    total.raised += usize::from(o.raised);
+                    total.resolved += usize::from(o.resolved);
+                }
+                Err(e) => tracing::warn!(error = %e, "recording a probe failed"),
+            }
+        }
+    }
+}
+
+/// The result of one health check.
+#[derive(Debug, Clone)]
+struct Check {
+    healthy: bool,
+    summary: String,
+    fields: Map<String, serde_json::Value>,
+}
+
+/// GETs `url`: healthy on a 2xx answer within the timeout.
+async fn check(client: &reqwest::Client, url: &str, timeout: Duration) -> Check {
+    let started = Instant::now();
+    let res = client.get(url).timeout(timeout).send().await;
+    let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let mut fields = Map::new();
+    fields.insert("latency_ms".into(), json!(ms));
+    match res {
+        Ok(r) => {
+            let code = r.status().as_u16();
+            fields.insert("http_status".into(), json!(code));
+            Check {
+                healthy: r.status().is_success(),
+                summary: format!("health check answered {code} in {ms} ms"),
+                fields,
+            }
+        }
+        Err(e) => {
+            let why = if e.is_timeout() {
+                "timed out"
+            } else if e.is_connect() {
+                "could not connect"
+            } else {
+                "failed"
+            };
+            fields.insert("error".into(), json!(why));
+            Check {
+                healthy: false,
+                summary: format!("health check {why} after {ms} ms"),
+                fields,
+            }
+        }
+    }
+}
+
+struct Outcome {
+    healthy: bool,
+    raised: bool,
+    resolved: bool,
+}
+
+/// Records the check as evidence and moves the service's probe alert to match it. The alert's
+/// current state, not the previous probe, decides: a failed raise is retried next round.
+async fn settle(
+    ctx: &Ctx,
+    who: &Principal,
+    id: &str,
+    domain: &str,
+    check: Check,
+) -> Result<Outcome, HubError> {
+    let status = if check.healthy {
+        EvidenceStatus::Pass
+    } else {
+        EvidenceStatus::Fail
+    };
+    let summary = check.summary.clone();
+    record(
+        ctx,
+        who,
+        NewEvidence {
+            kind: PROBE.into(),
+            service_id: Some(id.to_owned()),
+            status: Some(status),
+            summary: check.summary,
+            fields: check.fields,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let key = alert_key(id, PROBE);
+    let open = state::Entity::find_by_id((StateKind::Alert, key.clone()))
+        .one(&ctx.db)
+        .await?
+        .is_some_and(|s| s.state.is_open());
+    let mut out = Outcome {
+        healthy: check.healthy,
+        raised: false,
+        resolved: false,
+    };
+    if !check.healthy && !open {
+        let text = format!("service {id} is down: {summary}");
+        raise_alert(ctx, who, &key, &text, Severity::High, Some(domain)).await?;
+        out.raised = true;
+    } else if check.healthy && open {
+        resolve_alert(
+            ctx,
+            who,
+            &key,
+            Some(&format!("service {id} is up: {summary}")),
+        )
+        .await?;
+        out.resolved = true;
+    }
+    Ok(out)
+}

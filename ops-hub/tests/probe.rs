@@ -1,0 +1,210 @@
+//! Probes against a local HTTP server the tests start and stop: evidence per check, an alert
+//! raised when a service goes down and resolved when it comes back, timeouts, and the job.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use ops_hub::config::ProbeConfig;
+use ops_hub::probe::{Round, round};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::both;
+use crate::support::{ADMIN, Backend, TestHub, eventually};
+
+/// A health endpoint on `addr` (port 0: any) answering 200 until the handle is aborted.
+async fn health_server(addr: SocketAddr) -> (SocketAddr, JoinHandle<()>) {
+    let listener = TcpListener::bind(addr)
+        .await
+        .expect("bind the health server");
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok" }));
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (addr, task)
+}
+
+async fn stop(task: JoinHandle<()>) {
+    task.abort();
+    assert!(task.await.unwrap_err().is_cancelled());
+}
+
+fn cfg(timeout_ms: u64) -> ProbeConfig {
+    ProbeConfig {
+        enabled: true,
+        interval: Duration::from_secs(60),
+        timeout: Duration::from_millis(timeout_ms),
+        concurrency: 4,
+    }
+}
+
+async fn alert_state(hub: &TestHub, key: &str) -> Option<serde_json::Value> {
+    let page = hub
+        .get("/api/v1/alerts?status=all&limit=500", ADMIN)
+        .await
+        .expect(200)
+        .json;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["key"] == key)
+        .cloned()
+}
+
+both!(
+    a_service_going_down_raises_an_alert_and_coming_back_resolves_it,
+    |hub: TestHub| async move {
+        let (addr, server) = health_server("127.0.0.1:0".parse().unwrap()).await;
+        hub.service(
+            "api",
+            json!({"health_url": format!("http://{addr}/healthz")}),
+        )
+        .await;
+        hub.service(
+            "planned",
+            json!({"lifecycle": "planned", "health_url": format!("http://{addr}/healthz")}),
+        )
+        .await;
+        hub.service("no-url", json!({})).await;
+        let client = hub_core::auth::http::client();
+        let ctx = hub.ctx();
+
+        let up = round(ctx, &cfg(2000), &client).await.unwrap();
+        assert_eq!(
+            up,
+            Round {
+                probed: 1,
+                healthy: 1,
+                raised: 0,
+                resolved: 0
+            }
+        );
+        let ev = hub
+            .get("/api/v1/ops/evidence?service=api&kind=probe", ADMIN)
+            .await
+            .expect(200)
+            .json;
+        assert_eq!(ev["items"][0]["status"], "pass");
+        assert_eq!(ev["items"][0]["fields"]["http_status"], 200);
+
+        stop(server).await;
+        let down = round(ctx, &cfg(2000), &client).await.unwrap();
+        assert_eq!(
+            down,
+            Round {
+                probed: 1,
+                healthy: 0,
+                raised: 1,
+                resolved: 0
+            }
+        );
+        let alert = alert_state(&hub, "ops.api.probe")
+            .await
+            .expect("alert raised");
+        assert_eq!(alert["state"], "open");
+        assert_eq!(alert["severity"], "high");
+        assert_eq!(alert["domain"], "infotech");
+        let ready = hub
+            .get("/api/v1/ops/readiness?service=api", ADMIN)
+            .await
+            .expect(200)
+            .json;
+        let gates = &ready["items"][0]["gates"];
+        assert_eq!(gates[2]["gate"], "probe");
+        assert_eq!(gates[2]["pass"], false);
+        assert!(
+            gates[2]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("could not connect"),
+            "{gates}"
+        );
+        assert_eq!(gates[3]["pass"], false);
+        assert_eq!(gates[3]["evidence_id"], "ops.api.probe");
+
+        // Still down: the open alert is not raised again.
+        let still = round(ctx, &cfg(2000), &client).await.unwrap();
+        assert_eq!(still.raised, 0);
+
+        let (_, server) = health_server(addr).await;
+        let back = round(ctx, &cfg(2000), &client).await.unwrap();
+        assert_eq!(
+            back,
+            Round {
+                probed: 1,
+                healthy: 1,
+                raised: 0,
+                resolved: 1
+            }
+        );
+        assert_eq!(
+            alert_state(&hub, "ops.api.probe").await.unwrap()["state"],
+            "resolved"
+        );
+        stop(server).await;
+        assert_eq!(hub.outbox_count("ops_evidence.recorded").await, 4);
+    }
+);
+
+both!(
+    a_health_url_that_never_answers_times_out,
+    |hub: TestHub| async move {
+        // Accepts connections and never answers.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hold = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((sock, _)) = listener.accept().await {
+                held.push(sock);
+            }
+        });
+        hub.service(
+            "slow",
+            json!({"health_url": format!("http://{addr}/healthz")}),
+        )
+        .await;
+        let got = round(hub.ctx(), &cfg(200), &hub_core::auth::http::client())
+            .await
+            .unwrap();
+        assert_eq!(got.healthy, 0);
+        let ev = hub
+            .get("/api/v1/ops/evidence?service=slow&kind=probe", ADMIN)
+            .await
+            .expect(200)
+            .json;
+        assert_eq!(ev["items"][0]["fields"]["error"], "timed out");
+        hold.abort();
+    }
+);
+
+#[tokio::test]
+async fn the_probe_job_runs_with_the_hub() {
+    let (addr, server) = health_server("127.0.0.1:0".parse().unwrap()).await;
+    let hub = TestHub::with_ops_config(
+        Backend::Sqlite,
+        "probe_interval_secs = 1\nprobe_timeout_ms = 1000",
+    )
+    .await;
+    hub.service(
+        "api",
+        json!({"health_url": format!("http://{addr}/healthz")}),
+    )
+    .await;
+    eventually("the job records probe evidence", || async {
+        let ev = hub
+            .get("/api/v1/ops/evidence?service=api&kind=probe", ADMIN)
+            .await
+            .expect(200)
+            .json;
+        ev["items"].as_array().is_some_and(|a| !a.is_empty())
+    })
+    .await;
+    stop(server).await;
+    eventually("the job raises the alert", || async {
+        alert_state(&hub, "ops.api.probe").await.is_some()
+    })
+    .await;
+}
