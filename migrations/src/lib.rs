@@ -2,3 +2,4 @@
 //! so the core tables and a module's tables evolve independently in one database.
 
 pub mod core;
+pub mod dev;

@@ -1,0 +1,3 @@
+//! dev-hub integration tests: the dev hub driven through its router and MCP against SQLite and PostgreSQL.
+
+mod mcp_client;
