@@ -101,13 +101,13 @@ pub async fn record(
         created_at: Set(now),
         updated_at: Set(now),
     };
-    if let Some(wp) = row.workplan_id.as_ref() {
-        if find_by_title(&*tx, wp, row.title.as_ref()).await?.is_some() {
-            return Err(HubError::Conflict(format!(
-                "workplan {wp} already has a decision titled {:?}",
-                row.title.as_ref()
-            )));
-        }
+    if let Some(wp) = row.workplan_id.as_ref()
+        && find_by_title(&*tx, wp, row.title.as_ref()).await?.is_some()
+    {
+        return Err(HubError::Conflict(format!(
+            "workplan {wp} already has a decision titled {:?}",
+            row.title.as_ref()
+        )));
     }
     let row = row.insert(&*tx).await?;
     tx.emit("dev_decision", "recorded", &row.id, &serde_json::json!({"id": row.id, "title": row.title, "domain": row.domain, "workplan": row.workplan_id}))

@@ -353,13 +353,13 @@ fn read_front(lines: &[&str], first: usize, problems: &mut Problems) -> Option<F
     let status = b.wire("status", WorkplanStatus::NAMES, problems);
     let owner = b.text("owner", problems);
     let topic = b.text("topic", problems);
-    if let Some(t) = &topic {
-        if !hub_core::error::is_slug(t) {
-            problems.add(
-                b.line("topic"),
-                format!("front matter: topic {t:?} must be a slug (a-z, 0-9, '-', '_')"),
-            );
-        }
+    if let Some(t) = &topic
+        && !hub_core::error::is_slug(t)
+    {
+        problems.add(
+            b.line("topic"),
+            format!("front matter: topic {t:?} must be a slug (a-z, 0-9, '-', '_')"),
+        );
     }
     let created = b.text("created", problems).and_then(|c| {
         let t = parse_time(&c);
@@ -374,15 +374,13 @@ fn read_front(lines: &[&str], first: usize, problems: &mut Problems) -> Option<F
         t
     });
     // `updated` is written from the database on export; on import it is only checked.
-    if let Some(u) = b.text("updated", problems) {
-        if parse_time(&u).is_none() {
-            problems.add(
-                b.line("updated"),
-                format!(
-                    "front matter: updated {u:?} must be a date (YYYY-MM-DD) or an RFC 3339 time"
-                ),
-            );
-        }
+    if let Some(u) = b.text("updated", problems)
+        && parse_time(&u).is_none()
+    {
+        problems.add(
+            b.line("updated"),
+            format!("front matter: updated {u:?} must be a date (YYYY-MM-DD) or an RFC 3339 time"),
+        );
     }
     let extra = b.rest(problems);
     Some(Front {

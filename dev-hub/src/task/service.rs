@@ -70,11 +70,16 @@ pub async fn create(ctx: &Ctx, who: &Principal, new: NewTask) -> Result<TaskWith
         .opt_text(new.phase.as_deref(), "phase", 200)
         .opt_text(new.workstream.as_deref(), "workstream", 100);
     if let Some(id) = &new.id {
-        v.check(is_human_id(id), "id", HUMAN_ID).check(
-            id.starts_with(&format!("{}-", new.workplan)),
-            "id",
-            format!("must start with the workplan id {}-", new.workplan),
-        );
+        let prefix = format!("{}-", new.workplan);
+        if !is_human_id(id) {
+            v.check(false, "id", HUMAN_ID);
+        } else if !id.starts_with(&prefix) {
+            v.check(
+                false,
+                "id",
+                format!("must start with the workplan id {prefix}"),
+            );
+        }
     }
     v.finish()?;
 
