@@ -92,6 +92,34 @@ impl Client {
         params: &Params,
         body: Option<&Value>,
     ) -> anyhow::Result<String> {
+        let mut req = self.request(method, path, params)?;
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        self.answer(req).await
+    }
+
+    /// POSTs `text` as a `content_type` body (a document upload) and returns a 2xx answer's body.
+    pub async fn post_text(
+        &self,
+        path: &str,
+        params: &Params,
+        content_type: &str,
+        text: String,
+    ) -> anyhow::Result<String> {
+        let req = self
+            .request(Method::POST, path, params)?
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(text);
+        self.answer(req).await
+    }
+
+    fn request(
+        &self,
+        method: Method,
+        path: &str,
+        params: &Params,
+    ) -> anyhow::Result<reqwest::RequestBuilder> {
         let url = format!("{}{path}", self.target.url);
         let url = Url::parse_with_params(&url, &params.0)
             .with_context(|| format!("bad hub URL {url}"))?;
@@ -99,9 +127,10 @@ impl Client {
         if let Some(token) = &self.token {
             req = req.bearer_auth(token);
         }
-        if let Some(body) = body {
-            req = req.json(body);
-        }
+        Ok(req)
+    }
+
+    async fn answer(&self, req: reqwest::RequestBuilder) -> anyhow::Result<String> {
         let res = req.send().await.map_err(|e| self.unreachable(&e))?;
         let status = res.status();
         let is_problem = res
