@@ -70,18 +70,22 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // "Next" walks the open tasks in its own order (priority down, id up) and stops early.
-        manager
-            .create_index(
-                Index::create()
-                    .name("dev_tasks_status_priority_id")
-                    .table(DevTasks::Table)
-                    .col(DevTasks::Status)
-                    .col((DevTasks::Priority, IndexOrder::Desc))
-                    .col(DevTasks::Id)
-                    .to_owned(),
-            )
-            .await?;
+        // "Next" walks the open tasks in its own order (priority down, id up) and stops early:
+        // over every task, within one workplan, and within one domain.
+        for (name, scope) in [
+            ("dev_tasks_status_priority_id", None),
+            ("dev_tasks_workplan_next", Some(DevTasks::WorkplanId)),
+            ("dev_tasks_domain_next", Some(DevTasks::Domain)),
+        ] {
+            let mut idx = Index::create().name(name).table(DevTasks::Table).to_owned();
+            if let Some(col) = scope {
+                idx.col(col);
+            }
+            idx.col(DevTasks::Status)
+                .col((DevTasks::Priority, IndexOrder::Desc))
+                .col(DevTasks::Id);
+            manager.create_index(idx).await?;
+        }
         let ix = |c: DevTasks| c.into_iden();
         // A workplan's tasks in document order; task lists filter by assignee; the lease sweep
         // finds expired claims.
