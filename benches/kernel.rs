@@ -1,34 +1,19 @@
 //! Kernel benchmark (issue: hub-core kernel): REST message sends per second with 16 concurrent
 //! clients, inbox page latency with 1,000,000 messages stored, and an idle hub's memory.
 //!
+//! Tokens spell out their principal (testkit): token validation has its own benchmark
+//! (identity), so this one measures the kernel's request path alone.
+//!
 //! Run: `cargo build --release -p dev-hub && cargo bench --bench kernel`
 //! (`KERNEL_BENCH_MESSAGES` changes the stored-message count, `KERNEL_BENCH_SENDS` the sends).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
-use hub_core::auth::{AuthError, Principal, PrincipalKind, TokenVerifier};
 use hub_core::config::HubConfig;
 use hub_core::server::App;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use tokio_util::sync::CancellationToken;
-
-/// Tokens are the principal's sub: token validation has its own benchmark (identity), so this
-/// one measures the kernel's request path alone.
-struct SubTokens;
-
-#[async_trait]
-impl TokenVerifier for SubTokens {
-    async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
-        Ok(Principal {
-            sub: token.to_owned(),
-            kind: PrincipalKind::Agent,
-            roles: vec!["hub:write".into()],
-            domains: None,
-        })
-    }
-}
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -49,7 +34,7 @@ async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}/dev.db?mode=rwc", dir.path().display());
     let config = HubConfig::with_database("dev", &url).expect("config");
-    let app = App::build(config, Arc::new(SubTokens), Vec::new())
+    let app = App::build(config, Arc::new(testkit::SpelledTokens), Vec::new())
         .await
         .expect("hub starts");
     let db = app.hub.ctx().db.clone();
@@ -83,7 +68,7 @@ async fn sends(client: &reqwest::Client, base: &str) {
             let body = serde_json::json!({"recipients": ["bench-reader"], "subject": format!("status {i}"), "body": "build green, deploy at noon"});
             let res = client
                 .post(&url)
-                .bearer_auth(format!("agent-{}", i % CLIENTS))
+                .bearer_auth(format!("sub=agent-{};roles=hub:write", i % CLIENTS))
                 .json(&body)
                 .send()
                 .await
@@ -198,7 +183,7 @@ async fn inbox(client: &reqwest::Client, base: &str) {
             let start = Instant::now();
             let res = client
                 .get(&url)
-                .bearer_auth("bench-reader")
+                .bearer_auth("sub=bench-reader;roles=hub:read")
                 .send()
                 .await
                 .expect("inbox");

@@ -2,9 +2,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use hub_core::bus::{Bus, MemoryBus};
 use hub_core::config::{HubConfig, RawConfig};
 use hub_core::module::ModuleSet;
 use hub_core::runner::{HubSpec, bind_all, serve_all, stop_on_signal};
@@ -34,6 +36,10 @@ pub struct UpArgs {
     /// Port base N: the identity issuer takes N, dev N+1, ops N+2, fin N+3 (all on 127.0.0.1).
     #[arg(long, default_value_t = 7100)]
     pub port_base: u16,
+    /// NATS server the hubs federate over; without it (and without `nats_url` in the config)
+    /// the hubs share one in-process bus.
+    #[arg(long)]
+    pub nats_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -52,10 +58,17 @@ struct Endpoints {
 }
 
 /// Each hub's config: the file's values, then the environment, then the data dir and ports.
-fn hub_configs(mesh: &MeshArgs, port_base: Option<u16>) -> anyhow::Result<Vec<HubConfig>> {
+fn hub_configs(
+    mesh: &MeshArgs,
+    port_base: Option<u16>,
+    nats_url: Option<&str>,
+) -> anyhow::Result<Vec<HubConfig>> {
     let mut raw =
         RawConfig::from_file(mesh.config.as_deref())?.apply_env(|k| std::env::var(k).ok())?;
     raw.data_dir = Some(mesh.data_dir.clone());
+    if let Some(url) = nats_url {
+        raw.nats_url = Some(url.to_owned());
+    }
     HUBS.iter()
         .enumerate()
         .map(|(i, (name, _))| {
@@ -75,7 +88,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     let data_dir = &args.mesh.data_dir;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
-    let mut configs = hub_configs(&args.mesh, Some(args.port_base))?;
+    let mut configs = hub_configs(&args.mesh, Some(args.port_base), args.nats_url.as_deref())?;
     let stop = stop_on_signal();
     let issuer = crate::cli::identity::start_local_issuer(
         data_dir,
@@ -84,6 +97,11 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
         stop.clone(),
     )
     .await?;
+    // Without NATS the hubs federate over one bus in this process.
+    let shared_bus: Option<Arc<dyn Bus>> = match configs.first() {
+        Some(c) if c.nats_url.is_none() => Some(Arc::new(MemoryBus::new(c.nats.duplicate_window))),
+        _ => None,
+    };
     let specs = configs
         .into_iter()
         .zip(HUBS)
@@ -91,6 +109,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
             verifier: hub_core::auth::verifier_for(&config),
             config,
             modules: modules(),
+            bus: shared_bus.clone(),
         })
         .collect();
     let bound = bind_all(specs).await?;
@@ -134,7 +153,7 @@ fn write_endpoints(data_dir: &Path, endpoints: &Endpoints) -> anyhow::Result<()>
 }
 
 pub async fn migrate(args: MigrateArgs) -> anyhow::Result<()> {
-    for (config, (name, modules)) in hub_configs(&args.mesh, None)?.into_iter().zip(HUBS) {
+    for (config, (name, modules)) in hub_configs(&args.mesh, None, None)?.into_iter().zip(HUBS) {
         hub_core::server::migrate(&config, &modules())
             .await
             .with_context(|| format!("hub {name}"))?;

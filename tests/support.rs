@@ -7,57 +7,15 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use hub_core::auth::{AuthError, Principal, PrincipalKind, TokenVerifier};
 use hub_core::config::HubConfig;
 use hub_core::server::App;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-/// Test tokens spell out their principal: `sub=alice;roles=hub:write;domains=finance;kind=human`.
-/// Missing `roles` means `hub:admin`; missing `domains` means all domains.
-pub struct SpelledTokens;
+pub use testkit::SpelledTokens;
 
-#[async_trait]
-impl TokenVerifier for SpelledTokens {
-    async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
-        let mut p = Principal {
-            sub: String::new(),
-            kind: PrincipalKind::Agent,
-            roles: vec!["hub:admin".into()],
-            domains: None,
-        };
-        for part in token.split(';') {
-            let (k, v) = part
-                .split_once('=')
-                .ok_or_else(|| AuthError::Invalid("unreadable test token".into()))?;
-            let list = || {
-                v.split(',')
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            };
-            match k {
-                "sub" => p.sub = v.to_owned(),
-                "roles" => p.roles = list(),
-                "domains" => p.domains = Some(list()),
-                "kind" => {
-                    p.kind = serde_json::from_value(Value::String(v.into()))
-                        .map_err(|_| AuthError::Invalid("kind".into()))?
-                }
-                _ => return Err(AuthError::Invalid(format!("unknown test token key {k}"))),
-            }
-        }
-        if p.sub.is_empty() {
-            return Err(AuthError::Invalid("no sub".into()));
-        }
-        Ok(p)
-    }
-}
-
-/// The admin test token.
-pub const ADMIN: &str = "sub=admin;kind=service";
+pub use testkit::ADMIN;
 
 /// A hub `dev` on a fresh SQLite file, served on loopback until the test ends, and a data dir
 /// whose endpoints.json names it.

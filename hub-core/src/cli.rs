@@ -55,6 +55,10 @@ struct ServeArgs {
     /// OIDC issuer whose access tokens the hub accepts.
     #[arg(long)]
     oidc_issuer: Option<String>,
+    /// NATS server (`nats://HOST:4222`, `tls://…`) the hub federates over
+    /// [default: an in-process bus, no federation].
+    #[arg(long)]
+    nats_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -186,11 +190,15 @@ async fn run(
             if args.oidc_issuer.is_some() {
                 raw.oidc.issuer = args.oidc_issuer.clone();
             }
+            if args.nats_url.is_some() {
+                raw.nats_url = args.nats_url.clone();
+            }
             let config = raw.for_hub(hub).map_err(|e| e.to_string())?;
             let spec = HubSpec {
                 verifier: verifier(&config),
                 config,
                 modules: modules(),
+                bus: None,
             };
             let bound = bind_all(vec![spec]).await.map_err(|e| e.to_string())?;
             for b in &bound {

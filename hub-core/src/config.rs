@@ -49,6 +49,31 @@ pub struct RawOidc {
     pub require_at_jwt: Option<bool>,
 }
 
+/// NATS settings as written in the file (`[nats]`); the URL itself is `nats_url`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNats {
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// NKey seed (`SU…`).
+    pub nkey_seed: Option<String>,
+    /// A `.creds` file (JWT + NKey seed) as `nsc` writes it.
+    pub creds_file: Option<PathBuf>,
+    /// Require TLS even if the URL says `nats://`.
+    pub require_tls: Option<bool>,
+    /// CA certificate (PEM) to trust for the server.
+    pub tls_ca_file: Option<PathBuf>,
+    /// Client certificate and key (PEM) for mutual TLS.
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
+    /// Replicas of the streams and the registry bucket (1 on a single server, 3 in a cluster).
+    pub replicas: Option<usize>,
+    /// Seconds within which a second publish with the same message id is dropped.
+    pub duplicate_window_secs: Option<u64>,
+    /// Seconds a hub stays in the registry after its last heartbeat.
+    pub registry_ttl_secs: Option<u64>,
+}
+
 /// Per-hub overrides inside a mesh config file (`[hubs.dev]`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,6 +81,8 @@ pub struct RawHubOverrides {
     pub listen: Option<String>,
     pub database_url: Option<String>,
     pub public_url: Option<String>,
+    /// NATS credentials of this hub (each hub has its own account user).
+    pub nats: Option<RawNats>,
 }
 
 /// Configuration as read from file and environment, before validation.
@@ -76,6 +103,8 @@ pub struct RawConfig {
     pub disabled_modules: Vec<String>,
     #[serde(default)]
     pub oidc: RawOidc,
+    #[serde(default)]
+    pub nats: RawNats,
     #[serde(default)]
     pub hubs: BTreeMap<String, RawHubOverrides>,
 }
@@ -110,6 +139,12 @@ impl RawConfig {
         set(&mut self.oidc.issuer, "HUBMESH_OIDC_ISSUER");
         set(&mut self.oidc.audience, "HUBMESH_OIDC_AUDIENCE");
         set(&mut self.oidc.roles_claim, "HUBMESH_OIDC_ROLES_CLAIM");
+        set(&mut self.nats.user, "HUBMESH_NATS_USER");
+        set(&mut self.nats.password, "HUBMESH_NATS_PASSWORD");
+        set(&mut self.nats.nkey_seed, "HUBMESH_NATS_NKEY_SEED");
+        if let Some(v) = var("HUBMESH_NATS_CREDS_FILE") {
+            self.nats.creds_file = Some(v.into());
+        }
         if let Some(v) = var("HUBMESH_DATA_DIR") {
             self.data_dir = Some(v.into());
         }
@@ -197,11 +232,13 @@ impl RawConfig {
                 .unwrap_or_else(|| "kind".into()),
             require_at_jwt: self.oidc.require_at_jwt.unwrap_or(true),
         };
+        let nats = nats_config(over.nats.as_ref().unwrap_or(&self.nats))?;
         Ok(HubConfig {
             name: name.to_owned(),
             listen,
             database_url,
             nats_url: self.nats_url.clone(),
+            nats,
             data_dir,
             public_url,
             presence_timeout: Duration::from_secs(self.presence_timeout_secs.unwrap_or(300)),
@@ -210,6 +247,50 @@ impl RawConfig {
             oidc,
         })
     }
+}
+
+fn nats_config(raw: &RawNats) -> Result<NatsConfig, ConfigError> {
+    let auth = match (&raw.user, &raw.password, &raw.nkey_seed, &raw.creds_file) {
+        (None, None, None, None) => NatsAuth::None,
+        (Some(user), Some(password), None, None) => NatsAuth::UserPassword {
+            user: user.clone(),
+            password: password.clone(),
+        },
+        (None, None, Some(seed), None) => NatsAuth::NKey { seed: seed.clone() },
+        (None, None, None, Some(path)) => NatsAuth::CredsFile(path.clone()),
+        (Some(_), None, None, None) | (None, Some(_), None, None) => {
+            return Err(invalid("nats", "user and password go together"));
+        }
+        _ => {
+            return Err(invalid(
+                "nats",
+                "choose one of user/password, nkey_seed or creds_file",
+            ));
+        }
+    };
+    let client_cert = match (&raw.tls_cert_file, &raw.tls_key_file) {
+        (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+        (None, None) => None,
+        _ => {
+            return Err(invalid(
+                "nats.tls_cert_file",
+                "tls_cert_file and tls_key_file go together",
+            ));
+        }
+    };
+    let replicas = raw.replicas.unwrap_or(1);
+    if !(1..=5).contains(&replicas) {
+        return Err(invalid("nats.replicas", "must be between 1 and 5"));
+    }
+    Ok(NatsConfig {
+        auth,
+        require_tls: raw.require_tls.unwrap_or(false),
+        tls_ca_file: raw.tls_ca_file.clone(),
+        client_cert,
+        replicas,
+        duplicate_window: Duration::from_secs(raw.duplicate_window_secs.unwrap_or(120).max(1)),
+        registry_ttl: Duration::from_secs(raw.registry_ttl_secs.unwrap_or(30).max(3)),
+    })
 }
 
 /// The SQLite URL of hub `name` under `data_dir`, created on first use.
@@ -229,6 +310,28 @@ pub struct OidcConfig {
     pub require_at_jwt: bool,
 }
 
+/// How a hub proves itself to NATS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NatsAuth {
+    None,
+    UserPassword { user: String, password: String },
+    NKey { seed: String },
+    CredsFile(PathBuf),
+}
+
+/// Validated NATS settings (used when `nats_url` is set; the window and TTL also by the in-process bus).
+#[derive(Debug, Clone)]
+pub struct NatsConfig {
+    pub auth: NatsAuth,
+    pub require_tls: bool,
+    pub tls_ca_file: Option<PathBuf>,
+    /// Client certificate and key for mutual TLS.
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+    pub replicas: usize,
+    pub duplicate_window: Duration,
+    pub registry_ttl: Duration,
+}
+
 /// Validated configuration of one hub.
 #[derive(Debug, Clone)]
 pub struct HubConfig {
@@ -237,6 +340,7 @@ pub struct HubConfig {
     pub listen: SocketAddr,
     pub database_url: String,
     pub nats_url: Option<String>,
+    pub nats: NatsConfig,
     pub data_dir: PathBuf,
     /// The URL clients use to reach this hub; also the default token audience.
     pub public_url: String,

@@ -10,7 +10,9 @@ use sea_orm::{
 use serde::Serialize;
 use tokio::sync::{Mutex as AsyncMutex, Notify, OwnedMutexGuard, mpsc};
 
+use crate::bus::Bus;
 use crate::error::HubError;
+use crate::federation::registry::Registry;
 use crate::outbox::{Event, model as outbox};
 
 /// What services work with: cheap to clone.
@@ -19,6 +21,10 @@ pub struct Ctx {
     pub db: DatabaseConnection,
     /// The hub's short name (`dev`, `ops`, `fin`).
     pub hub: Arc<str>,
+    /// The federation bus. A trait object: services never see which implementation it is.
+    pub bus: Arc<dyn Bus>,
+    /// The hubs this hub has heard from over the bus.
+    pub registry: Arc<Registry>,
     committed: Arc<Mutex<Vec<mpsc::UnboundedSender<Arc<Event>>>>>,
     /// Woken after every commit that wrote outbox rows, so the relay needs no polling delay.
     pub outbox_wake: Arc<Notify>,
@@ -28,11 +34,13 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn new(db: DatabaseConnection, hub: &str) -> Self {
+    pub fn new(db: DatabaseConnection, hub: &str, bus: Arc<dyn Bus>) -> Self {
         let write_lock = (db.get_database_backend() == DbBackend::Sqlite).then(Arc::default);
         Self {
             db,
             hub: hub.into(),
+            bus,
+            registry: Arc::default(),
             committed: Arc::default(),
             outbox_wake: Arc::new(Notify::new()),
             write_lock,
@@ -84,6 +92,11 @@ impl Deref for Tx<'_> {
 }
 
 impl Tx<'_> {
+    /// The hub the transaction writes to.
+    pub fn hub(&self) -> &str {
+        &self.ctx.hub
+    }
+
     /// Writes the event `<resource>.<action>` about `subject` to the outbox, inside this transaction.
     pub async fn emit(
         &mut self,

@@ -4,11 +4,13 @@
 
 pub mod api;
 pub mod auth;
+pub mod bus;
 pub mod cli;
 pub mod config;
 pub mod ctx;
 pub mod db;
 pub mod error;
+pub mod federation;
 pub mod hub;
 pub mod ids;
 pub mod issuer;

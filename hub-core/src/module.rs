@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::bus::inbox::{BusHandler, Subscription};
 use crate::config::HubConfig;
 use crate::ctx::Ctx;
 use crate::error::HubError;
@@ -99,13 +100,14 @@ pub type Job = Box<dyn FnOnce(Ctx, CancellationToken) -> BoxFuture<'static, ()> 
 pub struct HubBuilder {
     ctx: Ctx,
     config: HubConfig,
+    module_id: String,
     prefix: String,
     pub(crate) routes: OpenApiRouter<Hub>,
     pub(crate) handlers: Vec<(String, Arc<dyn EventHandler>)>,
     pub(crate) jobs: Vec<(String, Job)>,
+    pub(crate) subscriptions: Vec<Subscription>,
     pub(crate) tools: Vec<McpTool>,
     pub(crate) resources: Vec<McpResource>,
-    module_id: String,
 }
 
 impl HubBuilder {
@@ -113,13 +115,14 @@ impl HubBuilder {
         Self {
             ctx,
             config,
+            module_id: module_id.to_owned(),
             prefix: format!("/api/v1/{module_id}/"),
             routes: OpenApiRouter::new(),
             handlers: Vec::new(),
             jobs: Vec::new(),
+            subscriptions: Vec::new(),
             tools: Vec::new(),
             resources: Vec::new(),
-            module_id: module_id.to_owned(),
         }
     }
 
@@ -167,6 +170,18 @@ impl HubBuilder {
         self.handlers.push((name.to_owned(), Arc::new(handler)));
     }
 
+    /// Subscribes `handler` to the bus subjects matching `filter` (NATS wildcards), e.g.
+    /// `hubmesh.evt.fin.budget.*` or `hubmesh.sig.fin.pressure`. The subscription is durable
+    /// (named `<hub>-<module>-<name>`): events published while the hub is down arrive after it
+    /// starts, and each is applied exactly once (see [`crate::bus::inbox`]).
+    pub fn on_bus(&mut self, name: &str, filter: &str, handler: impl BusHandler) {
+        self.subscriptions.push(Subscription {
+            durable: durable_name(&[&self.ctx.hub, &self.module_id, name]),
+            filter: filter.to_owned(),
+            handler: Arc::new(handler),
+        });
+    }
+
     /// Adds a background job, started with the hub and cancelled at shutdown.
     pub fn job<F, Fut>(&mut self, name: &str, job: F)
     where
@@ -178,6 +193,25 @@ impl HubBuilder {
             Box::new(move |ctx, token| Box::pin(job(ctx, token))),
         ));
     }
+}
+
+/// A durable consumer name from `parts`: characters NATS does not allow there become `_`.
+pub fn durable_name(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .map(|p| {
+            p.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// A module's state as `GET /api/v1/modules` shows it.

@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::TokenVerifier;
+use crate::bus::Bus;
 use crate::config::HubConfig;
 use crate::module::HubModule;
 use crate::server::{App, StartError};
@@ -32,6 +33,8 @@ pub struct HubSpec {
     pub config: HubConfig,
     pub verifier: Arc<dyn TokenVerifier>,
     pub modules: Vec<Box<dyn HubModule>>,
+    /// A bus shared with other hubs of this process; `None`: the bus of `config`.
+    pub bus: Option<Arc<dyn Bus>>,
 }
 
 /// A hub that is built and bound, ready to serve.
@@ -48,12 +51,14 @@ pub async fn bind_all(specs: Vec<HubSpec>) -> Result<Vec<BoundHub>, RunError> {
     for spec in specs {
         let name = spec.config.name.clone();
         let addr = spec.config.listen;
-        let app = App::build(spec.config, spec.verifier, spec.modules)
-            .await
-            .map_err(|source| RunError::Start {
-                hub: name.clone(),
-                source,
-            })?;
+        let built = match spec.bus {
+            Some(bus) => App::build_on(spec.config, spec.verifier, spec.modules, bus).await,
+            None => App::build(spec.config, spec.verifier, spec.modules).await,
+        };
+        let app = built.map_err(|source| RunError::Start {
+            hub: name.clone(),
+            source,
+        })?;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| RunError::Bind {

@@ -11,8 +11,10 @@ use tokio_util::sync::CancellationToken;
 use crate::api;
 use crate::api::metrics::Metrics;
 use crate::auth::TokenVerifier;
+use crate::bus::Bus;
 use crate::config::HubConfig;
 use crate::ctx::Ctx;
+use crate::federation::registry::{self, HubManifest, ModuleEntry};
 use crate::hub::Hub;
 use crate::mcp::Catalog;
 use crate::module::{EventHandler, HubBuilder, HubModule, ModuleState, ModuleStatus};
@@ -26,6 +28,8 @@ pub enum StartError {
     Migrate(sea_orm::DbErr),
     #[error("openapi document: {0}")]
     OpenApi(String),
+    #[error("bus: {0}")]
+    Bus(#[from] crate::bus::BusError),
 }
 
 /// A built hub: its state and router, with its handlers and jobs running until shutdown.
@@ -36,12 +40,24 @@ pub struct App {
 }
 
 impl App {
-    /// Connects the database, applies migrations, registers the modules and starts their
-    /// handlers and jobs. A module that fails is listed with state `error`; the hub still starts.
+    /// Connects the database and the bus of `config` (NATS if `nats_url` is set, else a bus of
+    /// its own), applies migrations, registers the modules and starts their handlers and jobs.
+    /// A module that fails is listed with state `error`; the hub still starts.
     pub async fn build(
         config: HubConfig,
         verifier: Arc<dyn TokenVerifier>,
         modules: Vec<Box<dyn HubModule>>,
+    ) -> Result<Self, StartError> {
+        let bus = crate::bus::for_config(&config).await?;
+        Self::build_on(config, verifier, modules, bus).await
+    }
+
+    /// Like [`App::build`] on a given bus: the hubs of one process share an in-process bus.
+    pub async fn build_on(
+        config: HubConfig,
+        verifier: Arc<dyn TokenVerifier>,
+        modules: Vec<Box<dyn HubModule>>,
+        bus: Arc<dyn Bus>,
     ) -> Result<Self, StartError> {
         let db = crate::db::connect(&config.database_url)
             .await
@@ -52,12 +68,17 @@ impl App {
         crate::db::migrate_core(&db)
             .await
             .map_err(StartError::Migrate)?;
-        let ctx = Ctx::new(db, &config.name);
+        let ctx = Ctx::new(db, &config.name, bus);
         let shutdown = CancellationToken::new();
+        tokio::spawn(crate::bus::relay::run(ctx.clone(), shutdown.child_token()));
 
         let mut routes = api::core_routes();
         let mut catalog = crate::mcp::core_catalog();
         let mut statuses = Vec::new();
+        // Every hub takes the messages and receipts other hubs address to it.
+        let fed_messages = crate::message::bus::subscription(&config.name);
+        let mut consumes = vec![fed_messages.filter.clone()];
+        crate::bus::inbox::spawn(ctx.clone(), fed_messages, shutdown.child_token());
         for module in &modules {
             let manifest = module.manifest();
             let disabled = config.disabled_modules.contains(&manifest.id);
@@ -65,8 +86,9 @@ impl App {
                 (ModuleState::Disabled, None)
             } else {
                 match start_module(module.as_ref(), &ctx, &config, &shutdown, &mut catalog).await {
-                    Ok(module_routes) => {
+                    Ok((module_routes, filters)) => {
                         routes = routes.merge(module_routes);
+                        consumes.extend(filters);
                         (ModuleState::Running, None)
                     }
                     Err(e) => {
@@ -82,6 +104,11 @@ impl App {
             });
         }
 
+        registry::spawn(
+            ctx.clone(),
+            manifest(&config, &statuses, consumes, catalog.tool_names()),
+            shutdown.child_token(),
+        );
         let (router, doc) = routes.split_for_parts();
         let openapi_json = doc
             .to_pretty_json()
@@ -171,7 +198,7 @@ async fn start_module(
     config: &HubConfig,
     shutdown: &CancellationToken,
     catalog: &mut Catalog,
-) -> Result<utoipa_axum::router::OpenApiRouter<Hub>, String> {
+) -> Result<(utoipa_axum::router::OpenApiRouter<Hub>, Vec<String>), String> {
     let manifest = module.manifest();
     if let Some(migrator) = module.migrator() {
         migrator
@@ -195,6 +222,14 @@ async fn start_module(
             shutdown.clone(),
         );
     }
+    let filters = builder
+        .subscriptions
+        .iter()
+        .map(|s| s.filter.clone())
+        .collect();
+    for sub in builder.subscriptions {
+        crate::bus::inbox::spawn(ctx.clone(), sub, shutdown.child_token());
+    }
     for (name, job) in builder.jobs {
         let span = format!("{}/{name}", manifest.id);
         let fut = job(ctx.clone(), shutdown.child_token());
@@ -203,7 +238,48 @@ async fn start_module(
             tracing::debug!(job = %span, "job ended");
         });
     }
-    Ok(builder.routes)
+    Ok((builder.routes, filters))
+}
+
+/// What this hub announces in the registry.
+fn manifest(
+    config: &HubConfig,
+    statuses: &[ModuleStatus],
+    mut consumes: Vec<String>,
+    mcp_tools: Vec<String>,
+) -> HubManifest {
+    let running = || statuses.iter().filter(|s| s.state == ModuleState::Running);
+    consumes.extend(running().flat_map(|s| s.manifest.consumes.clone()));
+    let mut produces = vec![format!("hubmesh.evt.{}.>", config.name)];
+    produces.extend(running().flat_map(|s| s.manifest.produces.clone()));
+    for list in [&mut consumes, &mut produces] {
+        list.sort();
+        list.dedup();
+    }
+    let now = chrono::Utc::now();
+    HubManifest {
+        name: config.name.clone(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        modules: statuses
+            .iter()
+            .map(|s| ModuleEntry {
+                id: s.manifest.id.clone(),
+                version: s.manifest.version.clone(),
+                state: serde_json::to_value(&s.state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        mcp_tools,
+        consumes,
+        produces,
+        rest_url: format!("{}/api/v1", config.public_url),
+        mcp_url: format!("{}/mcp", config.public_url),
+        started_at: now,
+        heartbeat_at: now,
+        ttl_secs: config.nats.registry_ttl.as_secs(),
+    }
 }
 
 /// Attempts per event before a handler gives up on it, and the first retry delay (doubling).

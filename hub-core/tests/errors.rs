@@ -153,10 +153,14 @@ async fn metrics_count_requests_per_route_template_and_show_the_outbox_depth() {
         line("hubmesh_http_request_duration_seconds_bucket").is_some(),
         "latency histogram"
     );
-    // One domain.created event is committed and, with no bus yet, waiting in the outbox.
-    assert_eq!(
-        line("hubmesh_outbox_depth").as_deref(),
-        Some("hubmesh_outbox_depth 1")
+    // One domain.created event is committed; the relay may already have published it.
+    let depth = line("hubmesh_outbox_depth");
+    assert!(
+        matches!(
+            depth.as_deref(),
+            Some("hubmesh_outbox_depth 1" | "hubmesh_outbox_depth 0")
+        ),
+        "{depth:?}"
     );
     assert!(!text.contains("nope"), "raw paths never become labels");
 }

@@ -1,8 +1,10 @@
 //! hub-core integration tests: the router driven in-process against SQLite and PostgreSQL.
 
+mod nats_server;
 mod support;
 
 mod agents;
+mod bus;
 mod capabilities;
 mod domains;
 mod errors;

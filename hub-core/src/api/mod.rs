@@ -55,4 +55,5 @@ pub fn core_routes() -> OpenApiRouter<Hub> {
         .merge(crate::capability::api::router())
         .merge(crate::repo::api::router())
         .merge(crate::summary::api::router())
+        .merge(crate::federation::api::router())
 }

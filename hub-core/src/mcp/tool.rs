@@ -213,6 +213,11 @@ impl Catalog {
         self.resources.iter().find(|r| r.uri == uri)
     }
 
+    /// Every tool's name, as the registry announces them.
+    pub fn tool_names(&self) -> Vec<String> {
+        self.tools.iter().map(|t| t.name().to_owned()).collect()
+    }
+
     pub fn get(&self, name: &str) -> Option<&McpTool> {
         self.tools.iter().find(|t| t.name() == name)
     }

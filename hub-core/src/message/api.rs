@@ -84,6 +84,8 @@ pub struct Recipient {
     pub address: String,
     pub hub: String,
     pub delivery: Delivery,
+    /// Why delivery failed, when `delivery` is `failed`.
+    pub delivery_error: Option<String>,
     pub read_at: Option<DateTime<Utc>>,
     pub acked_at: Option<DateTime<Utc>>,
 }
@@ -132,6 +134,7 @@ impl MessageDetail {
                     address: r.recipient,
                     hub: r.hub,
                     delivery: r.delivery,
+                    delivery_error: r.delivery_error,
                     read_at: r.read_at,
                     acked_at: r.acked_at,
                 })

@@ -33,7 +33,8 @@ pub enum Importance {
     Urgent,
 }
 
-/// Where a recipient's copy is: `delivered` into a local inbox, or `queued` for another hub.
+/// Where a recipient's copy is: `delivered` into an inbox (here or at its hub), `queued` for
+/// another hub, or `failed` there (the reason in `delivery_error`).
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize, Deserialize, ToSchema,
 )]
@@ -44,6 +45,8 @@ pub enum Delivery {
     Queued,
     #[sea_orm(string_value = "delivered")]
     Delivered,
+    #[sea_orm(string_value = "failed")]
+    Failed,
 }
 
 pub mod message {
@@ -102,6 +105,8 @@ pub mod recipient {
         /// The hub the recipient lives at (this hub for local recipients).
         pub hub: String,
         pub delivery: Delivery,
+        /// Why the recipient's hub could not deliver it (`delivery` = `failed`).
+        pub delivery_error: Option<String>,
         pub read_at: Option<DateTimeUtc>,
         pub acked_at: Option<DateTimeUtc>,
     }

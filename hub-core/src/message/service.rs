@@ -232,6 +232,7 @@ async fn write(ctx: &Ctx, row: message::Model, to: Vec<Address>) -> Result<Full,
                 },
                 recipient: a.recipient,
                 hub: a.hub,
+                delivery_error: None,
                 read_at: None,
                 acked_at: None,
             });
@@ -256,6 +257,7 @@ async fn write(ctx: &Ctx, row: message::Model, to: Vec<Address>) -> Result<Full,
         recipient: Set(r.recipient.clone()),
         hub: Set(r.hub.clone()),
         delivery: Set(r.delivery),
+        delivery_error: Set(None),
         read_at: Set(None),
         acked_at: Set(None),
     }))
@@ -276,6 +278,7 @@ async fn write(ctx: &Ctx, row: message::Model, to: Vec<Address>) -> Result<Full,
         },
     )
     .await?;
+    super::bus::forward(&mut tx, &row, &recipients).await?;
     tx.commit().await?;
     Ok(Full {
         message: row,
@@ -425,10 +428,11 @@ pub async fn reply(ctx: &Ctx, who: &Principal, id: &str, new: NewReply) -> Resul
         None if orig.subject.starts_with("Re: ") => orig.subject.clone(),
         None => format!("Re: {}", orig.subject),
     };
-    let mut to = vec![Address {
+    // The sender of a message that came from another hub is `agent@thathub`.
+    let mut to = vec![parse_address(&orig.sender, &ctx.hub).unwrap_or(Address {
         recipient: orig.sender.clone(),
         hub: ctx.hub.to_string(),
-    }];
+    })];
     if new.all {
         to.extend(
             original

@@ -51,9 +51,15 @@ impl Event {
             .unwrap_or(&self.event_type)
     }
 
-    /// The bus subject of the event: `hubmesh.evt.<hub>.<resource>.<action>`.
+    /// The bus subject of the event: `hubmesh.evt.<hub>.<resource>.<action>`; federation
+    /// messages (`fed.<hub>.msg`) and signals (`sig.…`) go on `hubmesh.<kind>` instead.
     pub fn bus_subject(&self) -> String {
-        format!("hubmesh.evt.{}.{}", self.hub(), self.kind())
+        let kind = self.kind();
+        if kind.starts_with("fed.") || kind.starts_with("sig.") {
+            format!("hubmesh.{kind}")
+        } else {
+            format!("hubmesh.evt.{}.{kind}", self.hub())
+        }
     }
 }
 
@@ -83,5 +89,9 @@ mod tests {
         assert_eq!(e.bus_subject(), "hubmesh.evt.dev.message.created");
         assert_eq!(e.hub(), "dev");
         assert_eq!(e.kind(), "message.created");
+        let fed = Event::new("dev", "fed.ops", "msg", "m1", Value::Null);
+        assert_eq!(fed.bus_subject(), "hubmesh.fed.ops.msg");
+        let sig = Event::new("dev", "sig", "risk", "r1", Value::Null);
+        assert_eq!(sig.bus_subject(), "hubmesh.sig.risk");
     }
 }

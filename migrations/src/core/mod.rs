@@ -10,6 +10,8 @@ mod m20261122_000005_capabilities;
 mod m20261122_000006_repos;
 mod m20261122_000007_tpsc_services;
 mod m20261122_000008_progress_events;
+mod m20261122_000009_inbox;
+mod m20261122_000010_federation;
 
 pub struct Migrator;
 
@@ -29,6 +31,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_repos::Migration),
             Box::new(m20261122_000007_tpsc_services::Migration),
             Box::new(m20261122_000008_progress_events::Migration),
+            Box::new(m20261122_000009_inbox::Migration),
+            Box::new(m20261122_000010_federation::Migration),
         ]
     }
 }

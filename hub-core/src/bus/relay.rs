@@ -1,0 +1,171 @@
+//! The outbox relay: publishes committed outbox rows on the bus, in order, with the event id as
+//! the message id, and marks them sent once the bus acknowledged them.
+//!
+//! It wakes right after a commit (`Ctx::outbox_wake`) and also sweeps on an interval. While the
+//! bus is down it backs off and the hub keeps accepting writes; the rows wait and drain later.
+//! On PostgreSQL a batch is claimed with `FOR UPDATE SKIP LOCKED`, so replicas of one hub share
+//! the outbox without publishing a row twice at the same time.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use tokio_util::sync::CancellationToken;
+
+use super::{Backoff, BusError, Outgoing};
+use crate::ctx::Ctx;
+use crate::error::HubError;
+use crate::outbox::{Event, model as outbox};
+
+/// Rows published per round trip: publishes are pipelined and acks awaited together.
+pub const BATCH: u64 = 1000;
+/// How often the relay looks for rows nobody woke it for (rows of a crashed replica, say).
+const SWEEP: Duration = Duration::from_secs(2);
+
+/// Runs the relay of `ctx`'s hub until `stop` is cancelled.
+pub async fn run(ctx: Ctx, stop: CancellationToken) {
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
+    loop {
+        let pause = match relay_batch(&ctx, BATCH).await {
+            Ok(n) if n as u64 == BATCH => {
+                backoff.reset();
+                if stop.is_cancelled() {
+                    return;
+                }
+                continue;
+            }
+            Ok(_) => {
+                backoff.reset();
+                None
+            }
+            Err(e) => {
+                tracing::warn!(hub = %ctx.hub, error = %e, "outbox relay: bus or database unavailable; will retry");
+                Some(backoff.next_delay())
+            }
+        };
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            // After a failure only the backoff wakes the relay: commits must not make it spin.
+            _ = ctx.outbox_wake.notified(), if pause.is_none() => {}
+            _ = tokio::time::sleep(pause.unwrap_or(SWEEP)) => {}
+        }
+    }
+}
+
+/// Publishes up to `limit` unsent rows; returns how many were sent. Fails if any publish failed
+/// (those rows stay unsent with `attempts` counted up).
+pub async fn relay_batch(ctx: &Ctx, limit: u64) -> Result<usize, HubError> {
+    let unsent = || {
+        outbox::Entity::find()
+            .filter(outbox::Column::SentAt.is_null())
+            .order_by_asc(outbox::Column::Id)
+            .limit(limit)
+    };
+    if ctx.db.get_database_backend() == DbBackend::Postgres {
+        // Row locks held while publishing keep other replicas off these rows, not off new writes.
+        let txn = ctx.db.begin().await?;
+        let rows = unsent()
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .all(&txn)
+            .await?;
+        let outcome = publish_rows(ctx, rows).await;
+        mark(&txn, &outcome).await?;
+        txn.commit().await?;
+        outcome.into_result()
+    } else {
+        // SQLite has one writer: publish outside any transaction so writes never wait on the bus.
+        let rows = unsent().all(&ctx.db).await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let outcome = publish_rows(ctx, rows).await;
+        let tx = ctx.begin().await?;
+        mark(&*tx, &outcome).await?;
+        tx.commit().await?;
+        outcome.into_result()
+    }
+}
+
+struct Outcome {
+    sent: Vec<String>,
+    failed: Vec<String>,
+    first_error: Option<BusError>,
+}
+
+impl Outcome {
+    fn into_result(self) -> Result<usize, HubError> {
+        match self.first_error {
+            Some(e) => Err(e.into()),
+            None => Ok(self.sent.len()),
+        }
+    }
+}
+
+async fn publish_rows(ctx: &Ctx, rows: Vec<outbox::Model>) -> Outcome {
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut messages = Vec::with_capacity(rows.len());
+    for row in rows {
+        let event = Event::from(row);
+        let payload = serde_json::to_vec(&event).expect("an event serializes");
+        ids.push(event.id.clone());
+        messages.push(Outgoing {
+            subject: event.bus_subject(),
+            msg_id: event.id,
+            payload: payload.into(),
+        });
+    }
+    let results = ctx.bus.publish(messages).await;
+    let mut outcome = Outcome {
+        sent: Vec::new(),
+        failed: Vec::new(),
+        first_error: None,
+    };
+    for (id, res) in ids.into_iter().zip(results) {
+        match res {
+            Ok(()) => outcome.sent.push(id),
+            Err(e) => {
+                outcome.first_error.get_or_insert(e);
+                outcome.failed.push(id);
+            }
+        }
+    }
+    outcome
+}
+
+async fn mark(db: &impl ConnectionTrait, outcome: &Outcome) -> Result<(), HubError> {
+    if !outcome.sent.is_empty() {
+        outbox::Entity::update_many()
+            .col_expr(outbox::Column::SentAt, Expr::value(Utc::now()))
+            .col_expr(
+                outbox::Column::Attempts,
+                Expr::col(outbox::Column::Attempts).add(1),
+            )
+            .filter(outbox::Column::Id.is_in(outcome.sent.iter().cloned()))
+            .exec(db)
+            .await?;
+    }
+    if !outcome.failed.is_empty() {
+        outbox::Entity::update_many()
+            .col_expr(
+                outbox::Column::Attempts,
+                Expr::col(outbox::Column::Attempts).add(1),
+            )
+            .filter(outbox::Column::Id.is_in(outcome.failed.iter().cloned()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Rows not yet acknowledged by the bus.
+pub async fn unsent_count(ctx: &Ctx) -> Result<u64, HubError> {
+    use sea_orm::PaginatorTrait;
+    Ok(outbox::Entity::find()
+        .filter(outbox::Column::SentAt.is_null())
+        .count(&ctx.db)
+        .await?)
+}

@@ -1,0 +1,5 @@
+//! Federation: the live map of hubs (registry) and the views hubs share over the bus.
+
+pub mod api;
+pub mod registry;
+pub mod service;
