@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use client::{Ctx, GlobalArgs, Group, Single};
-use cmd::{agents, cap, domain, fin, msg, ops, progress, repo, service, system};
+use cmd::{agents, cap, dev, domain, fin, msg, ops, progress, repo, service, system};
 
 #[derive(Debug, Parser)]
 #[command(name = "hubmesh", version, about = "Hubmesh: run the federated hubs and operate them", long_about = None)]
@@ -48,6 +48,8 @@ enum Command {
     Cap(Group<cap::CapCmd>),
     /// Repositories of the domains.
     Repo(Group<repo::RepoCmd>),
+    /// The dev hub: workplan documents (import, check, export), workplans, tasks and claims, decisions.
+    Dev(Group<dev::DevCmd>),
     /// Third-party services and tools, and the GDPR report.
     Service(Group<service::ServiceCmd>),
     /// Progress events, newest first; `events record` adds one.
@@ -76,6 +78,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Agents(g) => agents::run(&Ctx::connect(&g.global).await?, g.command).await,
         Command::Cap(g) => cap::run(&Ctx::connect(&g.global).await?, g.command).await,
         Command::Repo(g) => repo::run(&Ctx::connect(&g.global).await?, g.command).await,
+        Command::Dev(g) => dev::run(&Ctx::connect(&g.global).await?, g.command).await,
         Command::Service(g) => service::run(&Ctx::connect(&g.global).await?, g.command).await,
         Command::Events(s) => progress::events(&Ctx::connect(&s.global).await?, s.args).await,
         Command::Risks(s) => {

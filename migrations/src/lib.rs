@@ -2,5 +2,6 @@
 //! so the core tables and a module's tables evolve independently in one database.
 
 pub mod core;
+pub mod dev;
 pub mod fin;
 pub mod ops;

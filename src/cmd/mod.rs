@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod cap;
+pub mod dev;
 pub mod domain;
 pub mod fin;
 pub mod msg;

@@ -1,0 +1,5 @@
+//! Progress notes on a workplan, task, decision or topic.
+
+pub mod api;
+pub mod model;
+pub mod service;

@@ -1,0 +1,300 @@
+//! Test helpers of the dev hub: a hub with the dev module on a fresh SQLite file or PostgreSQL
+//! schema, a token verifier that reads the principal from the token text, and request helpers.
+//! (A copy of hub-core's test support: test helpers are not part of hub-core's API.)
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use hub_core::auth::{AuthError, Principal, PrincipalKind, TokenVerifier};
+use hub_core::config::HubConfig;
+use hub_core::server::App;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// Test tokens spell out their principal: `sub=alice;roles=hub:write,dev:admin;domains=finance;kind=human`.
+/// Missing `roles` means `hub:admin`; missing `domains` means all domains.
+pub struct SpelledTokens;
+
+#[async_trait]
+impl TokenVerifier for SpelledTokens {
+    async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        let mut p = Principal {
+            sub: String::new(),
+            kind: PrincipalKind::Agent,
+            roles: vec!["hub:admin".into()],
+            domains: None,
+        };
+        for part in token.split(';') {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| AuthError::Invalid("unreadable test token".into()))?;
+            let list = || {
+                v.split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            };
+            match k {
+                "sub" => p.sub = v.to_owned(),
+                "roles" => p.roles = list(),
+                "domains" => p.domains = Some(list()),
+                "kind" => {
+                    p.kind = serde_json::from_value(Value::String(v.into()))
+                        .map_err(|_| AuthError::Invalid("kind".into()))?
+                }
+                _ => return Err(AuthError::Invalid(format!("unknown test token key {k}"))),
+            }
+        }
+        if p.sub.is_empty() {
+            return Err(AuthError::Invalid("no sub".into()));
+        }
+        Ok(p)
+    }
+}
+
+/// The storage a test hub runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL database of this test run: `HUBMESH_TEST_PG` (scripts/test sets it to a fresh
+/// database), else the server's `postgres` database.
+pub fn pg_test_url() -> String {
+    std::env::var("HUBMESH_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database URL for a new, empty database (on PostgreSQL: schema) of `backend`; the guard keeps a SQLite dir alive.
+pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            (
+                format!("sqlite://{}/hub.db?mode=rwc", dir.path().display()),
+                Some(dir),
+            )
+        }
+        Backend::Postgres => {
+            // One database per test run (scripts/test makes it), one schema per test in it:
+            // schemas are cheap to make and the whole run is dropped at once.
+            let run_db = pg_test_url();
+            let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+            let db = Database::connect(&run_db)
+                .await
+                .expect("connect to the test PostgreSQL database");
+            db.execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+                .await
+                .expect("create test schema");
+            (
+                format!("{run_db}?options=-c%20search_path%3D{schema}"),
+                None,
+            )
+        }
+    }
+}
+
+/// A hub built in-process, driven through its router.
+pub struct TestHub {
+    pub app: App,
+    pub _dir: Option<tempfile::TempDir>,
+}
+
+impl TestHub {
+    /// A dev hub with the domains `infotech` and `finance`.
+    pub async fn new(backend: Backend) -> Self {
+        let (url, dir) = fresh_database(backend).await;
+        let config = HubConfig::with_database("dev", &url).expect("config");
+        let app = App::build(config, Arc::new(SpelledTokens), dev_hub::modules())
+            .await
+            .expect("hub starts");
+        let hub = Self { app, _dir: dir };
+        hub.domains(&["infotech", "finance"]).await;
+        hub
+    }
+
+    pub fn ctx(&self) -> &hub_core::Ctx {
+        self.app.hub.ctx()
+    }
+
+    /// Sends a request; `token` None sends none. Returns status, headers and the JSON body (Null if empty or not JSON).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Res {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        self.send(req).await
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Res {
+        let res = self.app.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Res {
+            status,
+            headers,
+            json,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Res {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Res {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// Creates domains with the admin token, named after their slugs.
+    pub async fn domains(&self, slugs: &[&str]) {
+        for slug in slugs {
+            self.post(
+                "/api/v1/domains",
+                ADMIN,
+                serde_json::json!({"slug": slug, "name": slug}),
+            )
+            .await
+            .expect(201);
+        }
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Res {
+        self.call(Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    /// Imports a workplan document through `POST /api/v1/dev/workplans/import`.
+    pub async fn import(&self, token: &str, doc: &str, dry_run: bool) -> Res {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/api/v1/dev/workplans/import?dry_run={dry_run}"))
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "text/markdown")
+            .body(Body::from(doc.to_owned()))
+            .unwrap();
+        self.send(req).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Res {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    /// The data of every outbox event of `kind` (`<resource>.<action>`), oldest first.
+    pub async fn events(&self, kind: &str) -> Vec<Value> {
+        use hub_core::outbox::model;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        model::Entity::find()
+            .filter(model::Column::EventType.eq(format!("hubmesh.{kind}")))
+            .order_by_asc(model::Column::Id)
+            .all(&self.ctx().db)
+            .await
+            .expect("read the outbox")
+            .into_iter()
+            .map(|e| e.data)
+            .collect()
+    }
+
+    /// How many outbox events of `kind` (`<resource>.<action>`) were written.
+    pub async fn outbox_count(&self, kind: &str) -> u64 {
+        self.events(kind).await.len() as u64
+    }
+}
+
+/// A response as tests see it.
+#[derive(Debug)]
+pub struct Res {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub json: Value,
+    pub text: String,
+}
+
+impl Res {
+    /// Asserts the status, printing the body when it differs.
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        self
+    }
+
+    /// Asserts an RFC 9457 problem with `status` and returns it.
+    pub fn problem(self, status: u16) -> Value {
+        let this = self.expect(status);
+        assert_eq!(
+            this.headers
+                .get("content-type")
+                .map(|v| v.to_str().unwrap()),
+            Some("application/problem+json")
+        );
+        assert_eq!(this.json["status"], status);
+        this.json
+    }
+
+    /// The `field` names of a problem's `errors`.
+    pub fn fields(problem: &Value) -> Vec<String> {
+        problem["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// The admin test token.
+pub const ADMIN: &str = "sub=admin;kind=service";
+/// Two writing agents, a reader, and a writer limited to the finance domain.
+pub const ALICE: &str = "sub=alice;roles=hub:write;kind=agent";
+pub const BOB: &str = "sub=bob;roles=hub:write;kind=agent";
+pub const READER: &str = "sub=rita;roles=hub:read;kind=human";
+pub const FINANCE: &str = "sub=fina;roles=dev:write;domains=finance;kind=agent";
+
+/// Declares a test that runs once on SQLite and once on PostgreSQL: `both!(name, |hub| async move { … })`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn sqlite() {
+                let hub = $crate::support::TestHub::new($crate::support::Backend::Sqlite).await;
+                ($body)(hub).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                let hub = $crate::support::TestHub::new($crate::support::Backend::Postgres).await;
+                ($body)(hub).await;
+            }
+        }
+    };
+}
