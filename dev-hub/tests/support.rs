@@ -1,105 +1,19 @@
 //! Test helpers of the dev hub: a hub with the dev module on a fresh SQLite file or PostgreSQL
 //! schema, a token verifier that reads the principal from the token text, and request helpers.
-//! (A copy of hub-core's test support: test helpers are not part of hub-core's API.)
 
 #![allow(dead_code)]
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use hub_core::auth::{AuthError, Principal, PrincipalKind, TokenVerifier};
 use hub_core::config::HubConfig;
 use hub_core::server::App;
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::Value;
 use tower::ServiceExt;
 
-/// Test tokens spell out their principal: `sub=alice;roles=hub:write,dev:admin;domains=finance;kind=human`.
-/// Missing `roles` means `hub:admin`; missing `domains` means all domains.
-pub struct SpelledTokens;
-
-#[async_trait]
-impl TokenVerifier for SpelledTokens {
-    async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
-        let mut p = Principal {
-            sub: String::new(),
-            kind: PrincipalKind::Agent,
-            roles: vec!["hub:admin".into()],
-            domains: None,
-        };
-        for part in token.split(';') {
-            let (k, v) = part
-                .split_once('=')
-                .ok_or_else(|| AuthError::Invalid("unreadable test token".into()))?;
-            let list = || {
-                v.split(',')
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            };
-            match k {
-                "sub" => p.sub = v.to_owned(),
-                "roles" => p.roles = list(),
-                "domains" => p.domains = Some(list()),
-                "kind" => {
-                    p.kind = serde_json::from_value(Value::String(v.into()))
-                        .map_err(|_| AuthError::Invalid("kind".into()))?
-                }
-                _ => return Err(AuthError::Invalid(format!("unknown test token key {k}"))),
-            }
-        }
-        if p.sub.is_empty() {
-            return Err(AuthError::Invalid("no sub".into()));
-        }
-        Ok(p)
-    }
-}
-
-/// The storage a test hub runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// The PostgreSQL database of this test run: `HUBMESH_TEST_PG` (scripts/test sets it to a fresh
-/// database), else the server's `postgres` database.
-pub fn pg_test_url() -> String {
-    std::env::var("HUBMESH_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-/// A database URL for a new, empty database (on PostgreSQL: schema) of `backend`; the guard keeps a SQLite dir alive.
-pub async fn fresh_database(backend: Backend) -> (String, Option<tempfile::TempDir>) {
-    match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            (
-                format!("sqlite://{}/hub.db?mode=rwc", dir.path().display()),
-                Some(dir),
-            )
-        }
-        Backend::Postgres => {
-            // One database per test run (scripts/test makes it), one schema per test in it:
-            // schemas are cheap to make and the whole run is dropped at once.
-            let run_db = pg_test_url();
-            let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
-            let db = Database::connect(&run_db)
-                .await
-                .expect("connect to the test PostgreSQL database");
-            db.execute_unprepared(&format!("CREATE SCHEMA {schema}"))
-                .await
-                .expect("create test schema");
-            (
-                format!("{run_db}?options=-c%20search_path%3D{schema}"),
-                None,
-            )
-        }
-    }
-}
+pub use testkit::{ADMIN, Backend, SpelledTokens, fresh_database};
 
 /// A hub built in-process, driven through its router.
 pub struct TestHub {
@@ -271,8 +185,6 @@ impl Res {
     }
 }
 
-/// The admin test token.
-pub const ADMIN: &str = "sub=admin;kind=service";
 /// Two writing agents, a reader, and a writer limited to the finance domain.
 pub const ALICE: &str = "sub=alice;roles=hub:write;kind=agent";
 pub const BOB: &str = "sub=bob;roles=hub:write;kind=agent";
