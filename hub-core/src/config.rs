@@ -72,6 +72,10 @@ pub struct RawNats {
     pub duplicate_window_secs: Option<u64>,
     /// Seconds a hub stays in the registry after its last heartbeat.
     pub registry_ttl_secs: Option<u64>,
+    /// Milliseconds a hub waits for another hub to answer a request (capability routing).
+    pub request_timeout_ms: Option<u64>,
+    /// Days a sent outbox row is kept before the relay prunes it.
+    pub outbox_retention_days: Option<u64>,
 }
 
 /// Per-hub overrides inside a mesh config file (`[hubs.dev]`).
@@ -290,6 +294,12 @@ fn nats_config(raw: &RawNats) -> Result<NatsConfig, ConfigError> {
         replicas,
         duplicate_window: Duration::from_secs(raw.duplicate_window_secs.unwrap_or(120).max(1)),
         registry_ttl: Duration::from_secs(raw.registry_ttl_secs.unwrap_or(30).max(3)),
+        request_timeout: Duration::from_millis(raw.request_timeout_ms.unwrap_or(5000).max(1)),
+        outbox_retention: Duration::from_secs(
+            raw.outbox_retention_days
+                .unwrap_or(7)
+                .saturating_mul(86_400),
+        ),
     })
 }
 
@@ -330,6 +340,10 @@ pub struct NatsConfig {
     pub replicas: usize,
     pub duplicate_window: Duration,
     pub registry_ttl: Duration,
+    /// How long a request to another hub may take before it fails.
+    pub request_timeout: Duration,
+    /// How long sent outbox rows are kept.
+    pub outbox_retention: Duration,
 }
 
 /// Validated configuration of one hub.

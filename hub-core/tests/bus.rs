@@ -25,9 +25,9 @@ use tokio::sync::mpsc;
 use crate::nats_server::NatsServer;
 use crate::support::{ADMIN, Backend, TestHub, eventually};
 
-const WAIT: Duration = Duration::from_secs(20);
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
 
-async fn nats_bus(server: &NatsServer, hub: &str) -> Arc<dyn Bus> {
+pub(crate) async fn nats_bus(server: &NatsServer, hub: &str) -> Arc<dyn Bus> {
     let config = HubConfig::with_database(hub, "sqlite::memory:").unwrap();
     Arc::new(
         NatsBus::connect(&server.url(), &config.nats, hub)
@@ -36,7 +36,7 @@ async fn nats_bus(server: &NatsServer, hub: &str) -> Arc<dyn Bus> {
     )
 }
 
-fn memory_bus() -> Arc<dyn Bus> {
+pub(crate) fn memory_bus() -> Arc<dyn Bus> {
     Arc::new(MemoryBus::new(Duration::from_secs(120)))
 }
 
