@@ -379,3 +379,25 @@ impl HubModule for Usurper {
         Ok(())
     }
 }
+
+#[tokio::test]
+async fn list_hubs_shows_the_live_hubs() {
+    let hub = TestHub::new(Backend::Sqlite).await;
+    let mut s = Session::open(&hub, "sub=reader;roles=hub:read", "").await;
+    assert!(s.tool_names().await.contains(&"list_hubs".to_owned()));
+    crate::support::eventually(
+        "the hub's own heartbeat",
+        std::time::Duration::from_secs(20),
+        || async {
+            let res = hub.get("/api/v1/federation/hubs", ADMIN).await.expect(200);
+            !res.json["items"].as_array().unwrap().is_empty()
+        },
+    )
+    .await;
+    let res = s.call("list_hubs", json!({})).await;
+    assert_eq!(res["isError"], false, "{res}");
+    assert_eq!(res["structuredContent"]["items"][0]["name"], "dev");
+    assert!(res["structuredContent"]["items"][0]["heartbeat_at"].is_string());
+    let bad = s.call("list_hubs", json!({"colour": "red"})).await;
+    assert_eq!(bad["isError"], true);
+}

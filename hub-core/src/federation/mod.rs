@@ -1,5 +1,6 @@
 //! Federation: the live map of hubs (registry) and the views hubs share over the bus.
 
 pub mod api;
+pub mod mcp;
 pub mod registry;
 pub mod service;
