@@ -86,6 +86,11 @@ impl App {
         let cap_status = crate::capability::bus::subscription(&config.name);
         consumes.push(cap_status.filter.clone());
         crate::bus::inbox::spawn(ctx.clone(), cap_status, shutdown.child_token());
+        // And keeps every hub's risks and alerts in its federation view.
+        for sub in crate::federation::bus::subscriptions(&config.name) {
+            consumes.push(sub.filter.clone());
+            crate::bus::inbox::spawn(ctx.clone(), sub, shutdown.child_token());
+        }
         for module in &modules {
             let manifest = module.manifest();
             let disabled = config.disabled_modules.contains(&manifest.id);

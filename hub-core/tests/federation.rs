@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::bus::{WAIT, memory_bus, nats_bus};
 use crate::nats_server::NatsServer;
-use crate::support::{Backend, Res, TestHub, eventually};
+use crate::support::{ADMIN, Backend, Res, TestHub, eventually};
 
 const ALICE: &str = "sub=alice;roles=hub:write;kind=agent";
 const BOB: &str = "sub=bob;roles=hub:write;kind=agent";
@@ -203,6 +203,108 @@ async fn capability_requests_are_routed_over_the_in_process_bus() {
 async fn capability_requests_are_routed_over_nats() {
     let server = NatsServer::start().await;
     routes_capability_requests(
+        nats_bus(&server, "dev").await,
+        nats_bus(&server, "ops").await,
+    )
+    .await;
+}
+
+async fn alerts_at(hub: &TestHub, query: &str) -> Value {
+    hub.get(&format!("/api/v1/federation/alerts{query}"), ADMIN)
+        .await
+        .expect(200)
+        .json
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn shares_risks_and_alerts(dev_bus: Arc<dyn Bus>, ops_bus: Arc<dyn Bus>) {
+    let timeout = Duration::from_secs(5);
+    let dev = hub(Backend::Postgres, "dev", dev_bus, timeout).await;
+    let ops = hub(Backend::Sqlite, "ops", ops_bus, timeout).await;
+    for (at, body) in [
+        (
+            &ops,
+            json!({"event_type": "alert_raised", "key": "disk", "summary": "disk 90%", "severity": "high"}),
+        ),
+        (
+            &ops,
+            json!({"event_type": "risk_surfaced", "key": "vendor", "summary": "vendor late", "severity": "medium"}),
+        ),
+        (
+            &ops,
+            json!({"event_type": "alert_resolved", "key": "disk", "summary": "cleaned up", "severity": "low"}),
+        ),
+        (
+            &dev,
+            json!({"event_type": "risk_escalated", "key": "scope", "summary": "scope creep", "severity": "high"}),
+        ),
+        (
+            &dev,
+            json!({"event_type": "task_done", "summary": "not a signal", "severity": "low"}),
+        ),
+    ] {
+        at.post("/api/v1/events", ADMIN, body).await.expect(201);
+    }
+    let all = ["dev:risk:scope", "ops:alert:disk", "ops:risk:vendor"];
+    for hub in [&dev, &ops] {
+        eventually("every hub's signals in the view", WAIT, || async {
+            ids(&alerts_at(hub, "").await) == all
+        })
+        .await;
+    }
+    let page = alerts_at(&dev, "").await;
+    let disk = &page["items"][1];
+    assert_eq!(disk["state"], "resolved");
+    assert_eq!(disk["summary"], "cleaned up");
+    assert_eq!(disk["event_type"], "alert_resolved");
+    assert_eq!(page["items"][0]["escalated"], true);
+    assert_eq!(
+        ids(&alerts_at(&dev, "?state=open").await),
+        ["dev:risk:scope", "ops:risk:vendor"]
+    );
+    assert_eq!(
+        ids(&alerts_at(&dev, "?state=closed").await),
+        ["ops:alert:disk"]
+    );
+
+    let first = alerts_at(&dev, "?limit=2").await;
+    assert_eq!(ids(&first), all[..2]);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let rest = alerts_at(&dev, &format!("?limit=2&cursor={cursor}")).await;
+    assert_eq!(ids(&rest), all[2..]);
+    assert_eq!(rest["next_cursor"], Value::Null);
+
+    let bad = dev
+        .get("/api/v1/federation/alerts?state=maybe", ADMIN)
+        .await
+        .problem(400);
+    assert!(bad.to_string().contains("unknown variant `maybe`"), "{bad}");
+    dev.get("/api/v1/federation/alerts?cursor=%%%", ADMIN)
+        .await
+        .problem(400);
+    dev.get("/api/v1/federation/alerts", "sub=nobody;roles=")
+        .await
+        .problem(403);
+}
+
+#[tokio::test]
+async fn risks_and_alerts_reach_every_hub_over_the_in_process_bus() {
+    let bus = memory_bus();
+    shares_risks_and_alerts(bus.clone(), bus).await;
+}
+
+#[tokio::test]
+async fn risks_and_alerts_reach_every_hub_over_nats() {
+    let server = NatsServer::start().await;
+    shares_risks_and_alerts(
         nats_bus(&server, "dev").await,
         nats_bus(&server, "ops").await,
     )
