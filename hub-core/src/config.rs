@@ -346,6 +346,11 @@ pub struct NatsConfig {
     pub outbox_retention: Duration,
 }
 
+/// How long a hub waits for another hub's answer unless `nats.request_timeout_ms` says otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long sent outbox rows are kept unless `nats.outbox_retention_days` says otherwise.
+pub const DEFAULT_OUTBOX_RETENTION: Duration = Duration::from_secs(7 * 86_400);
+
 /// Validated configuration of one hub.
 #[derive(Debug, Clone)]
 pub struct HubConfig {

@@ -12,6 +12,7 @@ use serde::Serialize;
 use tokio::sync::{Mutex as AsyncMutex, Notify, OwnedMutexGuard, mpsc};
 
 use crate::bus::Bus;
+use crate::config::{DEFAULT_OUTBOX_RETENTION, DEFAULT_REQUEST_TIMEOUT};
 use crate::error::HubError;
 use crate::federation::registry::Registry;
 use crate::outbox::{Event, model as outbox};
@@ -48,8 +49,8 @@ impl Ctx {
             registry: Arc::default(),
             committed: Arc::default(),
             outbox_wake: Arc::new(Notify::new()),
-            request_timeout: Duration::from_secs(5),
-            outbox_retention: Duration::from_secs(7 * 86_400),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            outbox_retention: DEFAULT_OUTBOX_RETENTION,
             write_lock,
         }
     }
