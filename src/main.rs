@@ -38,6 +38,8 @@ enum Command {
     Status(GlobalArgs),
     /// The hub's modules and their state.
     Modules(GlobalArgs),
+    /// The live hubs of the federation: version, last heartbeat, modules, REST URL.
+    Hubs(GlobalArgs),
     /// Domains: list, create, show, summary.
     Domain(Group<domain::DomainCmd>),
     /// Messages: send, inbox, read, ack, reply, thread, search.
@@ -73,6 +75,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Identity(cmd) => cli::identity::identity(cmd),
         Command::Status(global) => system::status(&global).await,
         Command::Modules(global) => system::modules(&Ctx::connect(&global).await?).await,
+        Command::Hubs(global) => system::hubs(&Ctx::connect(&global).await?).await,
         Command::Domain(g) => domain::run(&Ctx::connect(&g.global).await?, g.command).await,
         Command::Msg(g) => msg::run(&Ctx::connect(&g.global).await?, g.command).await,
         Command::Agents(g) => agents::run(&Ctx::connect(&g.global).await?, g.command).await,

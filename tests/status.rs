@@ -43,3 +43,32 @@ async fn modules_are_listed() {
     let json = mesh.admin(&["modules", "--json"]).await.ok().json();
     assert_eq!(json["items"], serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn hubs_lists_the_live_hubs_of_the_federation() {
+    let mesh = Mesh::start().await;
+    // The hub's first heartbeat reaches its own registry view right after start.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let json = loop {
+        let json = mesh.admin(&["hubs", "--json"]).await.ok().json();
+        if !json["items"].as_array().unwrap().is_empty() {
+            break json;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no hub listed: {json}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(json["items"][0]["name"], "dev");
+    assert!(json["items"][0]["heartbeat_at"].is_string(), "{json}");
+    let out = mesh.admin(&["hubs"]).await.ok();
+    assert_eq!(out.column("NAME"), ["dev"]);
+    let rest_url = json["items"][0]["rest_url"].as_str().unwrap();
+    assert!(rest_url.ends_with("/api/v1"), "{rest_url}");
+    assert_eq!(out.column("REST URL"), [rest_url]);
+    assert_eq!(
+        out.column("LAST HEARTBEAT")[0].len(),
+        "2026-11-22 01:00:00".len()
+    );
+}

@@ -72,6 +72,10 @@ pub struct RawNats {
     pub duplicate_window_secs: Option<u64>,
     /// Seconds a hub stays in the registry after its last heartbeat.
     pub registry_ttl_secs: Option<u64>,
+    /// Milliseconds a hub waits for another hub to answer a request (capability routing).
+    pub request_timeout_ms: Option<u64>,
+    /// Days a sent outbox row is kept before the relay prunes it.
+    pub outbox_retention_days: Option<u64>,
 }
 
 /// Per-hub overrides inside a mesh config file (`[hubs.dev]`).
@@ -294,6 +298,12 @@ fn nats_config(raw: &RawNats) -> Result<NatsConfig, ConfigError> {
         replicas,
         duplicate_window: Duration::from_secs(raw.duplicate_window_secs.unwrap_or(120).max(1)),
         registry_ttl: Duration::from_secs(raw.registry_ttl_secs.unwrap_or(30).max(3)),
+        request_timeout: Duration::from_millis(raw.request_timeout_ms.unwrap_or(5000).max(1)),
+        outbox_retention: Duration::from_secs(
+            raw.outbox_retention_days
+                .unwrap_or(7)
+                .saturating_mul(86_400),
+        ),
     })
 }
 
@@ -334,7 +344,16 @@ pub struct NatsConfig {
     pub replicas: usize,
     pub duplicate_window: Duration,
     pub registry_ttl: Duration,
+    /// How long a request to another hub may take before it fails.
+    pub request_timeout: Duration,
+    /// How long sent outbox rows are kept.
+    pub outbox_retention: Duration,
 }
+
+/// How long a hub waits for another hub's answer unless `nats.request_timeout_ms` says otherwise.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long sent outbox rows are kept unless `nats.outbox_retention_days` says otherwise.
+pub const DEFAULT_OUTBOX_RETENTION: Duration = Duration::from_secs(7 * 86_400);
 
 /// Validated configuration of one hub.
 #[derive(Debug, Clone)]

@@ -3,6 +3,7 @@
 
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use sea_orm::{
     ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Set, TransactionTrait,
@@ -11,6 +12,7 @@ use serde::Serialize;
 use tokio::sync::{Mutex as AsyncMutex, Notify, OwnedMutexGuard, mpsc};
 
 use crate::bus::Bus;
+use crate::config::{DEFAULT_OUTBOX_RETENTION, DEFAULT_REQUEST_TIMEOUT};
 use crate::error::HubError;
 use crate::federation::registry::Registry;
 use crate::outbox::{Event, model as outbox};
@@ -28,6 +30,10 @@ pub struct Ctx {
     committed: Arc<Mutex<Vec<mpsc::UnboundedSender<Arc<Event>>>>>,
     /// Woken after every commit that wrote outbox rows, so the relay needs no polling delay.
     pub outbox_wake: Arc<Notify>,
+    /// How long a request to another hub may take (`nats.request_timeout_ms`).
+    pub request_timeout: Duration,
+    /// How long the relay keeps sent outbox rows (`nats.outbox_retention_days`).
+    pub outbox_retention: Duration,
     /// SQLite has one writer at a time: writers queue here instead of failing with
     /// `SQLITE_BUSY_SNAPSHOT` when a transaction that read first tries to write. `None` on PostgreSQL.
     write_lock: Option<Arc<AsyncMutex<()>>>,
@@ -43,6 +49,8 @@ impl Ctx {
             registry: Arc::default(),
             committed: Arc::default(),
             outbox_wake: Arc::new(Notify::new()),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            outbox_retention: DEFAULT_OUTBOX_RETENTION,
             write_lock,
         }
     }

@@ -1,12 +1,12 @@
 //! The one error type of hub-core services. Each edge (REST, MCP, bus) maps it once.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::AuthError;
 
 /// A problem with one field of the input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FieldError {
     /// The field's name or JSON path (`recipients[2]`, `query.limit`).
     pub field: String,

@@ -68,7 +68,9 @@ impl App {
         crate::db::migrate_core(&db)
             .await
             .map_err(StartError::Migrate)?;
-        let ctx = Ctx::new(db, &config.name, bus);
+        let mut ctx = Ctx::new(db, &config.name, bus);
+        ctx.request_timeout = config.nats.request_timeout;
+        ctx.outbox_retention = config.nats.outbox_retention;
         let shutdown = CancellationToken::new();
         tokio::spawn(crate::bus::relay::run(ctx.clone(), shutdown.child_token()));
 
@@ -79,6 +81,16 @@ impl App {
         let fed_messages = crate::message::bus::subscription(&config.name);
         let mut consumes = vec![fed_messages.filter.clone()];
         crate::bus::inbox::spawn(ctx.clone(), fed_messages, shutdown.child_token());
+        // And answers capability requests routed to it, taking back the status of those it routed.
+        crate::capability::bus::serve(ctx.clone(), shutdown.child_token());
+        let cap_status = crate::capability::bus::subscription(&config.name);
+        consumes.push(cap_status.filter.clone());
+        crate::bus::inbox::spawn(ctx.clone(), cap_status, shutdown.child_token());
+        // And keeps every hub's risks and alerts in its federation view.
+        for sub in crate::federation::bus::subscriptions(&config.name) {
+            consumes.push(sub.filter.clone());
+            crate::bus::inbox::spawn(ctx.clone(), sub, shutdown.child_token());
+        }
         for module in &modules {
             let manifest = module.manifest();
             let disabled = config.disabled_modules.contains(&manifest.id);

@@ -25,9 +25,9 @@ use tokio::sync::mpsc;
 use crate::nats_server::NatsServer;
 use crate::support::{ADMIN, Backend, TestHub, eventually};
 
-const WAIT: Duration = Duration::from_secs(20);
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
 
-async fn nats_bus(server: &NatsServer, hub: &str) -> Arc<dyn Bus> {
+pub(crate) async fn nats_bus(server: &NatsServer, hub: &str) -> Arc<dyn Bus> {
     let config = HubConfig::with_database(hub, "sqlite::memory:").unwrap();
     Arc::new(
         NatsBus::connect(&server.url(), &config.nats, hub)
@@ -36,7 +36,7 @@ async fn nats_bus(server: &NatsServer, hub: &str) -> Arc<dyn Bus> {
     )
 }
 
-fn memory_bus() -> Arc<dyn Bus> {
+pub(crate) fn memory_bus() -> Arc<dyn Bus> {
     Arc::new(MemoryBus::new(Duration::from_secs(120)))
 }
 
@@ -574,4 +574,57 @@ async fn messages_travel_between_hubs_with_delivery_state_and_replies_come_back(
         id.as_str(),
         "the reply stays in the thread"
     );
+}
+
+#[tokio::test]
+async fn the_relay_prunes_sent_rows_after_the_retention() {
+    use hub_core::bus::relay::prune_sent;
+    use hub_core::outbox::model as outbox;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+
+    let hub = TestHub::on_bus(Backend::Sqlite, "dev", Vec::new(), memory_bus(), |_| {}).await;
+    hub.domains(&["old", "new"]).await;
+    let ctx = hub.ctx().clone();
+    eventually("the relay sent every row", WAIT, || {
+        let ctx = ctx.clone();
+        async move { unsent_count(&ctx).await.unwrap() == 0 }
+    })
+    .await;
+    let week = Duration::from_secs(7 * 86_400);
+    assert_eq!(
+        prune_sent(&ctx, week).await.unwrap(),
+        0,
+        "nothing is old yet"
+    );
+    let rows = outbox::Entity::find().all(&ctx.db).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    let eight_days_ago = chrono::Utc::now() - chrono::TimeDelta::days(8);
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::SentAt, Expr::value(eight_days_ago))
+        .filter(outbox::Column::Id.eq(rows[0].id.as_str()))
+        .exec(&ctx.db)
+        .await
+        .unwrap();
+    // An unsent row is kept however old it is.
+    outbox::Entity::update_many()
+        .col_expr(
+            outbox::Column::SentAt,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .col_expr(outbox::Column::Time, Expr::value(eight_days_ago))
+        .filter(outbox::Column::Id.eq(rows[1].id.as_str()))
+        .exec(&ctx.db)
+        .await
+        .unwrap();
+    assert_eq!(prune_sent(&ctx, week).await.unwrap(), 1);
+    let left: Vec<String> = outbox::Entity::find()
+        .all(&ctx.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(left, [rows[1].id.clone()]);
+    assert_eq!(prune_sent(&ctx, Duration::MAX).await.unwrap(), 0);
 }

@@ -8,6 +8,7 @@ mod bus;
 mod capabilities;
 mod domains;
 mod errors;
+mod federation;
 mod identity;
 mod mcp;
 mod mcp_conformance;

@@ -379,3 +379,60 @@ impl HubModule for Usurper {
         Ok(())
     }
 }
+
+#[tokio::test]
+async fn list_hubs_and_get_federation_alerts_show_the_federation() {
+    let hub = TestHub::new(Backend::Sqlite).await;
+    let mut s = Session::open(&hub, "sub=reader;roles=hub:read", "").await;
+    assert!(s.tool_names().await.contains(&"list_hubs".to_owned()));
+    crate::support::eventually(
+        "the hub's own heartbeat",
+        std::time::Duration::from_secs(20),
+        || async {
+            let res = hub.get("/api/v1/federation/hubs", ADMIN).await.expect(200);
+            !res.json["items"].as_array().unwrap().is_empty()
+        },
+    )
+    .await;
+    let res = s.call("list_hubs", json!({})).await;
+    assert_eq!(res["isError"], false, "{res}");
+    assert_eq!(res["structuredContent"]["items"][0]["name"], "dev");
+    assert!(res["structuredContent"]["items"][0]["heartbeat_at"].is_string());
+    let bad = s.call("list_hubs", json!({"colour": "red"})).await;
+    assert_eq!(bad["isError"], true);
+
+    hub.post(
+        "/api/v1/events",
+        ADMIN,
+        json!({"event_type": "alert_raised", "key": "disk", "summary": "disk 90%", "severity": "high"}),
+    )
+    .await
+    .expect(201);
+    crate::support::eventually(
+        "the hub's own alert in its view",
+        std::time::Duration::from_secs(20),
+        || async {
+            let res = hub
+                .get("/api/v1/federation/alerts", ADMIN)
+                .await
+                .expect(200);
+            !res.json["items"].as_array().unwrap().is_empty()
+        },
+    )
+    .await;
+    let open = s
+        .call("get_federation_alerts", json!({"state": "open"}))
+        .await;
+    assert_eq!(
+        open["structuredContent"]["items"][0]["id"], "dev:alert:disk",
+        "{open}"
+    );
+    let closed = s
+        .call("get_federation_alerts", json!({"state": "closed"}))
+        .await;
+    assert_eq!(closed["structuredContent"]["items"], json!([]));
+    let bad = s
+        .call("get_federation_alerts", json!({"state": "maybe"}))
+        .await;
+    assert_eq!(bad["isError"], true);
+}

@@ -1,4 +1,4 @@
-//! `hubmesh status` (every hub of the mesh at a glance) and `hubmesh modules`.
+//! `hubmesh status` (every hub of the mesh at a glance), `hubmesh modules` and `hubmesh hubs`.
 
 use serde_json::{Map, Value, json};
 
@@ -16,6 +16,14 @@ const MODULES: &[(&str, &str)] = &[
     ("ERROR", "error"),
 ];
 
+const HUBS: &[(&str, &str)] = &[
+    ("NAME", "name"),
+    ("VERSION", "version"),
+    ("LAST HEARTBEAT", "heartbeat_at"),
+    ("MODULES", "modules"),
+    ("REST URL", "rest_url"),
+];
+
 const STATUS: &[(&str, &str)] = &[
     ("HUB", "hub"),
     ("URL", "url"),
@@ -28,6 +36,17 @@ pub async fn modules(ctx: &Ctx) -> anyhow::Result<()> {
         "/api/v1/modules",
         Params::new(),
         MODULES,
+        &ListArgs::default(),
+    )
+    .await
+}
+
+/// The live hubs of the federation as the hub asked knows them from the registry.
+pub async fn hubs(ctx: &Ctx) -> anyhow::Result<()> {
+    ctx.list(
+        "/api/v1/federation/hubs",
+        Params::new(),
+        HUBS,
         &ListArgs::default(),
     )
     .await

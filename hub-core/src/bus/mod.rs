@@ -29,7 +29,12 @@ pub use nats::NatsBus;
 /// The JetStream stream that holds events, signals and federation messages.
 pub const STREAM: &str = "HUBMESH";
 /// Subjects of [`STREAM`].
-pub const STREAM_SUBJECTS: [&str; 3] = ["hubmesh.evt.>", "hubmesh.sig.>", "hubmesh.fed.*.msg"];
+pub const STREAM_SUBJECTS: [&str; 4] = [
+    "hubmesh.evt.>",
+    "hubmesh.sig.>",
+    "hubmesh.fed.*.msg",
+    "hubmesh.fed.*.cap_status",
+];
 /// The stream that keeps parked (dead-lettered) messages for inspection.
 pub const DLQ_STREAM: &str = "HUBMESH_DLQ";
 /// Subjects of [`DLQ_STREAM`].

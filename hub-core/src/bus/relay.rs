@@ -1,7 +1,8 @@
 //! The outbox relay: publishes committed outbox rows on the bus, in order, with the event id as
 //! the message id, and marks them sent once the bus acknowledged them.
 //!
-//! It wakes right after a commit (`Ctx::outbox_wake`) and also sweeps on an interval. While the
+//! It wakes right after a commit (`Ctx::outbox_wake`) and also sweeps on an interval; at most
+//! once per sweep interval it also deletes sent rows older than `Ctx::outbox_retention`. While the
 //! bus is down it backs off and the hub keeps accepting writes; the rows wait and drain later.
 //! On PostgreSQL a batch is claimed with `FOR UPDATE SKIP LOCKED`, so replicas of one hub share
 //! the outbox without publishing a row twice at the same time.
@@ -14,6 +15,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
 };
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{Backoff, BusError, Outgoing};
@@ -29,7 +31,14 @@ const SWEEP: Duration = Duration::from_secs(2);
 /// Runs the relay of `ctx`'s hub until `stop` is cancelled.
 pub async fn run(ctx: Ctx, stop: CancellationToken) {
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
+    let mut pruned_at: Option<Instant> = None;
     loop {
+        if pruned_at.is_none_or(|t| t.elapsed() >= SWEEP) {
+            pruned_at = Some(Instant::now());
+            if let Err(e) = prune_sent(&ctx, ctx.outbox_retention).await {
+                tracing::warn!(hub = %ctx.hub, error = %e, "outbox relay: cannot prune sent rows; will retry");
+            }
+        }
         let pause = match relay_batch(&ctx, BATCH).await {
             Ok(n) if n as u64 == BATCH => {
                 backoff.reset();
@@ -159,6 +168,26 @@ async fn mark(db: &impl ConnectionTrait, outcome: &Outcome) -> Result<(), HubErr
             .await?;
     }
     Ok(())
+}
+
+/// Deletes rows the bus acknowledged more than `retention` ago; returns how many.
+/// Unsent rows are never deleted, however old.
+pub async fn prune_sent(ctx: &Ctx, retention: Duration) -> Result<u64, HubError> {
+    // A retention beyond what a date can hold keeps everything.
+    let Some(cutoff) = chrono::TimeDelta::from_std(retention)
+        .ok()
+        .and_then(|d| Utc::now().checked_sub_signed(d))
+    else {
+        return Ok(0);
+    };
+    let tx = ctx.begin().await?;
+    let res = outbox::Entity::delete_many()
+        .filter(outbox::Column::SentAt.is_not_null())
+        .filter(outbox::Column::SentAt.lt(cutoff))
+        .exec(&*tx)
+        .await?;
+    tx.commit().await?;
+    Ok(res.rows_affected)
 }
 
 /// Rows not yet acknowledged by the bus.

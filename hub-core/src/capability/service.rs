@@ -3,22 +3,23 @@
 //! concurrent moves can win.
 
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::bus::{Answer, Routed};
 use super::model::{Status, capability, request};
 use crate::api::page::{Page, PageRequest, page_of};
 use crate::auth::{Access, Principal};
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, Tx};
 use crate::db::contains_ci;
 use crate::domain::service::check_usable;
-use crate::error::{HubError, Validator};
+use crate::error::{HubError, Validator, is_slug};
 use crate::ids::new_id;
 
 /// A new catalog entry's fields; the provider is the caller.
@@ -238,20 +239,36 @@ pub async fn list(
     Ok(page_of(q.all(&ctx.db).await?, page, |c| c.name.clone()))
 }
 
+/// Creates a request. `capability` names an entry of this hub's catalog, or `name@hub` one of
+/// another hub's: that request is routed there (see [`super::bus`]) and mirrored here.
 pub async fn create_request(
     ctx: &Ctx,
     who: &Principal,
-    new: NewRequest,
+    mut new: NewRequest,
 ) -> Result<request::Model, HubError> {
     who.require(&ctx.hub, Access::Write)?;
     Validator::new()
-        .text(&new.capability, "capability", 100)
+        .text(&new.capability, "capability", 200)
         .check(
             new.note.as_ref().is_none_or(|n| n.chars().count() <= 4000),
             "note",
             "must be at most 4000 characters",
         )
         .finish()?;
+    if let Some((name, hub)) = new.capability.split_once('@') {
+        Validator::new()
+            .check(
+                is_capability_name(name) && is_slug(hub),
+                "capability",
+                "must be a capability name, optionally followed by @hub",
+            )
+            .finish()?;
+        if hub != &*ctx.hub {
+            let (name, hub) = (name.to_owned(), hub.to_owned());
+            return create_remote(ctx, who, &name, &hub, new).await;
+        }
+        new.capability = name.to_owned();
+    }
     let entry = capability::Entity::find_by_id(new.capability.as_str())
         .one(&ctx.db)
         .await?
@@ -266,23 +283,174 @@ pub async fn create_request(
         check_usable(&ctx.db, who, domain, "domain").await?;
     }
     let now = Utc::now();
-    let mut tx = ctx.begin().await?;
-    let row = request::ActiveModel {
-        id: Set(new_id()),
-        capability: Set(entry.name),
-        requester: Set(who.sub.clone()),
-        provider: Set(entry.provider),
-        domain: Set(domain),
-        status: Set(Status::Requested),
-        input: Set(new.input),
-        note: Set(new.note),
-        status_note: Set(None),
-        result: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
+    insert_request(
+        ctx,
+        request::Model {
+            id: new_id(),
+            capability: entry.name,
+            requester: who.sub.clone(),
+            provider: entry.provider,
+            domain,
+            status: Status::Requested,
+            input: new.input,
+            note: new.note,
+            status_note: None,
+            result: None,
+            created_at: now,
+            updated_at: now,
+        },
+        None,
+    )
+    .await
+}
+
+/// Routes a request for `name` to hub `hub` and mirrors the created request here, with the
+/// provider's id, `name@hub` as capability and `provider@hub` as provider.
+async fn create_remote(
+    ctx: &Ctx,
+    who: &Principal,
+    name: &str,
+    hub: &str,
+    new: NewRequest,
+) -> Result<request::Model, HubError> {
+    if let Some(domain) = &new.domain {
+        check_usable(&ctx.db, who, domain, "domain").await?;
     }
-    .insert(&*tx)
-    .await?;
+    let routed = Routed {
+        id: new_id(),
+        hub: ctx.hub.to_string(),
+        requester: who.sub.clone(),
+        capability: name.to_owned(),
+        input: new.input.clone(),
+        note: new.note.clone(),
+    };
+    match super::bus::ask(ctx, hub, &routed).await? {
+        Answer::Created {
+            provider,
+            created_at,
+        } => {
+            insert_request(
+                ctx,
+                request::Model {
+                    id: routed.id,
+                    capability: format!("{name}@{hub}"),
+                    requester: who.sub.clone(),
+                    provider: format!("{provider}@{hub}"),
+                    domain: new.domain,
+                    status: Status::Requested,
+                    input: new.input,
+                    note: new.note,
+                    status_note: None,
+                    result: None,
+                    created_at,
+                    updated_at: created_at,
+                },
+                Some(capability::Model {
+                    name: format!("{name}@{hub}"),
+                    provider: format!("{provider}@{hub}"),
+                    hub: hub.to_owned(),
+                    description: format!("served by hub {hub}"),
+                    input_schema: None,
+                    domain: None,
+                    created_at,
+                }),
+            )
+            .await
+        }
+        Answer::Refused { errors } => Err(HubError::Invalid(errors)),
+        Answer::Failed { message } => Err(HubError::Unavailable(format!("hub {hub}: {message}"))),
+    }
+}
+
+/// Creates a request hub `origin` routed here for its principal `requester`, stored as
+/// `requester@origin`, with the id `origin` chose. The same id again from the same requester
+/// (a retry after a lost answer) returns the request made the first time.
+pub async fn create_routed(
+    ctx: &Ctx,
+    origin: &str,
+    requester: &str,
+    id: &str,
+    new: NewRequest,
+) -> Result<request::Model, HubError> {
+    Validator::new()
+        .check(
+            is_slug(origin) && origin != &*ctx.hub,
+            "hub",
+            "must be another hub's name",
+        )
+        .text(requester, "requester", 200)
+        .text(id, "id", 64)
+        .text(&new.capability, "capability", 100)
+        .check(
+            new.note.as_ref().is_none_or(|n| n.chars().count() <= 4000),
+            "note",
+            "must be at most 4000 characters",
+        )
+        .finish()?;
+    let requester = format!("{requester}@{origin}");
+    if let Some(existing) = request::Entity::find_by_id(id).one(&ctx.db).await? {
+        return match existing.requester == requester {
+            true => Ok(existing),
+            false => Err(HubError::Conflict(format!(
+                "capability request {id} already exists"
+            ))),
+        };
+    }
+    let entry = capability::Entity::find_by_id(new.capability.as_str())
+        .one(&ctx.db)
+        .await?
+        .ok_or_else(|| {
+            HubError::invalid(
+                "capability",
+                format!("unknown capability {} at {}", new.capability, ctx.hub),
+            )
+        })?;
+    let now = Utc::now();
+    insert_request(
+        ctx,
+        request::Model {
+            id: id.to_owned(),
+            capability: entry.name,
+            requester,
+            provider: entry.provider,
+            domain: entry.domain,
+            status: Status::Requested,
+            input: new.input,
+            note: new.note,
+            status_note: None,
+            result: None,
+            created_at: now,
+            updated_at: now,
+        },
+        None,
+    )
+    .await
+}
+
+/// Inserts `row` and its `capability_request.created` event; with `remote`, first the catalog
+/// entry `name@hub` the mirror of a routed request refers to (kept if it exists).
+async fn insert_request(
+    ctx: &Ctx,
+    row: request::Model,
+    remote: Option<capability::Model>,
+) -> Result<request::Model, HubError> {
+    let mut tx = ctx.begin().await?;
+    if let Some(entry) = remote {
+        capability::Entity::insert(entry.into_active_model().reset_all())
+            .on_conflict(
+                OnConflict::column(capability::Column::Name)
+                    .update_column(capability::Column::Provider)
+                    .to_owned(),
+            )
+            .exec_without_returning(&*tx)
+            .await?;
+    }
+    let row = row
+        .into_active_model()
+        .reset_all()
+        .insert(&*tx)
+        .await
+        .map_err(|e| HubError::from_db_unique(e, || "capability request already exists".into()))?;
     tx.emit(
         "capability_request",
         "created",
@@ -390,6 +558,11 @@ pub async fn change_status(
         )
         .finish()?;
     let current = get_request(ctx, who, id).await?;
+    if let Some((_, hub)) = current.capability.split_once('@') {
+        return Err(HubError::Conflict(format!(
+            "capability request {id} lives at hub {hub}; its status changes there"
+        )));
+    }
     let (party, scope) = match party_for(change.status) {
         Role::Requester => (&current.requester, "capability_request:requester"),
         Role::Provider => (&current.provider, "capability_request:provider"),
@@ -399,6 +572,23 @@ pub async fn change_status(
             scope: scope.into(),
         });
     }
+    let mut tx = ctx.begin().await?;
+    let row = move_status(&mut tx, &current, change, &who.sub).await?;
+    super::bus::send_back(&mut tx, &row).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Moves `current` to `change.status` inside `tx` and writes the `status_changed` event.
+/// The update only applies while the request is still in the state it was read in, so of two
+/// concurrent moves one wins and the other is a `Conflict`; an illegal move is a `Conflict` too.
+pub(super) async fn move_status(
+    tx: &mut Tx<'_>,
+    current: &request::Model,
+    change: StatusChange,
+    by: &str,
+) -> Result<request::Model, HubError> {
+    let id = current.id.as_str();
     let illegal = |from: Status| {
         HubError::Conflict(format!(
             "capability request {id} is {from} and cannot become {}",
@@ -408,8 +598,6 @@ pub async fn change_status(
     if !transition_allowed(current.status, change.status) {
         return Err(illegal(current.status));
     }
-    let mut tx = ctx.begin().await?;
-    // Guarded by the status read above: a concurrent move that got there first leaves 0 rows.
     let mut update = request::Entity::update_many()
         .col_expr(request::Column::Status, Expr::value(change.status))
         .col_expr(request::Column::StatusNote, Expr::value(change.note))
@@ -419,9 +607,9 @@ pub async fn change_status(
     if let Some(result) = change.result {
         update = update.col_expr(request::Column::Result, Expr::value(result));
     }
-    let won = update.exec(&*tx).await?.rows_affected == 1;
+    let won = update.exec(&**tx).await?.rows_affected == 1;
     let row = request::Entity::find_by_id(id)
-        .one(&*tx)
+        .one(&**tx)
         .await?
         .ok_or_else(|| HubError::not_found("capability request", id))?;
     if !won {
@@ -438,11 +626,10 @@ pub async fn change_status(
             provider: &row.provider,
             from: current.status,
             to: row.status,
-            by: &who.sub,
+            by,
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(row)
 }
 

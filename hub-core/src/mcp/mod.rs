@@ -37,6 +37,7 @@ pub fn core_catalog() -> Catalog {
         crate::repo::mcp::tools(),
         crate::tpsc::mcp::tools(),
         crate::progress::mcp::tools(),
+        crate::federation::mcp::tools(),
     ];
     let resources = [
         crate::summary::mcp::resources(),

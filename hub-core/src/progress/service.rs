@@ -149,6 +149,9 @@ pub async fn record(ctx: &Ctx, who: &Principal, new: NewEvent) -> Result<Recorde
         _ => None,
     };
     tx.emit("progress", "recorded", &row.id, &row).await?;
+    if let Some(after) = &state {
+        super::bus::signal(&mut tx, &row, after).await?;
+    }
     tx.commit().await?;
     Ok(Recorded { event: row, state })
 }

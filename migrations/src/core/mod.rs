@@ -12,6 +12,7 @@ mod m20261122_000007_tpsc_services;
 mod m20261122_000008_progress_events;
 mod m20261122_000009_inbox;
 mod m20261122_000010_federation;
+mod m20261122_000011_federation_alerts;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_progress_events::Migration),
             Box::new(m20261122_000009_inbox::Migration),
             Box::new(m20261122_000010_federation::Migration),
+            Box::new(m20261122_000011_federation_alerts::Migration),
         ]
     }
 }
