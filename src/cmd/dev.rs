@@ -59,11 +59,13 @@ pub enum TaskStatus {
 pub enum DevCmd {
     /// Import workplan documents (markdown); each is synced and its changes listed.
     Import {
+        /// The markdown documents to import.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
     /// Compare the workplan documents (*.md) of a folder with the hub and list the differences.
     Check {
+        /// The folder holding the workplan documents.
         dir: PathBuf,
         /// Apply the differences: import the documents.
         #[arg(long)]
@@ -71,21 +73,31 @@ pub enum DevCmd {
     },
     /// Workplans by id.
     Workplans {
+        /// Only workplans of this domain.
         #[arg(long)]
         domain: Option<String>,
         #[command(flatten)]
         paging: ListArgs,
     },
     /// One workplan with its progress by phase.
-    Workplan { id: String },
+    Workplan {
+        /// The workplan id, e.g. CUST-WP-0025.
+        id: String,
+    },
     /// Print a workplan as a markdown document.
-    Export { id: String },
+    Export {
+        /// The workplan id, e.g. CUST-WP-0025.
+        id: String,
+    },
     /// Tasks by id.
     Tasks {
+        /// Only tasks of this workplan.
         #[arg(long)]
         workplan: Option<String>,
+        /// Only tasks in this status.
         #[arg(long)]
         status: Option<TaskStatus>,
+        /// Only tasks assigned to this principal.
         #[arg(long)]
         assignee: Option<String>,
         #[command(flatten)]
@@ -93,15 +105,19 @@ pub enum DevCmd {
     },
     /// Tasks ready to start, highest priority first.
     Next {
+        /// Only tasks of this workplan.
         #[arg(long)]
         workplan: Option<String>,
+        /// Only tasks of this domain.
         #[arg(long)]
         domain: Option<String>,
+        /// How many tasks at most.
         #[arg(long)]
         limit: Option<u64>,
     },
     /// Open tasks waiting for open dependencies.
     Blocked {
+        /// Only tasks of this workplan.
         #[arg(long)]
         workplan: Option<String>,
         #[command(flatten)]
@@ -109,22 +125,30 @@ pub enum DevCmd {
     },
     /// Claim a task (or renew your claim).
     Claim {
+        /// The task id, e.g. CUST-WP-0025-T03.
         id: String,
         /// Lease in seconds (default 900).
         #[arg(long)]
         lease: Option<i64>,
     },
     /// Give up your claim on a task.
-    Release { id: String },
+    Release {
+        /// The task id.
+        id: String,
+    },
     /// Move a task to a status.
     Status {
+        /// The task id.
         id: String,
+        /// The new status.
         status: TaskStatus,
+        /// Why, recorded with the progress event.
         #[arg(long)]
         note: Option<String>,
     },
     /// Decisions, newest first.
     Decisions {
+        /// Only decisions linked to this workplan.
         #[arg(long)]
         workplan: Option<String>,
         #[command(flatten)]
@@ -137,6 +161,7 @@ pub enum DevCmd {
     },
     /// Workplans and tasks by status, blocked and claimed tasks.
     Summary {
+        /// Only this domain.
         #[arg(long)]
         domain: Option<String>,
     },
