@@ -200,9 +200,15 @@ both!(
         .expect(201);
         spend(&hub, 1_000, Some("crm")).await;
 
+        // Other signals share `hubmesh.sig.>` (alerts go to `hubmesh.sig.alert` too): wait for fin's three.
+        let wanted = [
+            "hubmesh.sig.fin.pressure",
+            "hubmesh.sig.fin.cost",
+            "hubmesh.sig.viability",
+        ];
         let mut seen = std::collections::BTreeMap::new();
         let waited = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-            while seen.len() < 3 {
+            while !wanted.iter().all(|s| seen.contains_key(*s)) {
                 let d = rx.recv().await.expect("the bus keeps delivering");
                 let event: serde_json::Value =
                     serde_json::from_slice(&d.payload).expect("a CloudEvents envelope");

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Set, TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Set,
+    TransactionTrait,
 };
 use serde::Serialize;
 use tokio::sync::{Mutex as AsyncMutex, Notify, OwnedMutexGuard, mpsc};
@@ -61,9 +62,17 @@ impl Ctx {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
+        let txn = self.db.begin().await?;
+        if guard.is_some() {
+            // Take SQLite's write lock first. Another process may write the same file (`<hub> mcp`
+            // over stdio): a transaction that read before writing then fails with
+            // SQLITE_BUSY_SNAPSHOT, while one that starts with a write waits out the busy timeout.
+            txn.execute_unprepared("UPDATE outbox SET attempts = attempts WHERE 0")
+                .await?;
+        }
         Ok(Tx {
             ctx: self,
-            txn: self.db.begin().await?,
+            txn,
             events: Vec::new(),
             _guard: guard,
         })
