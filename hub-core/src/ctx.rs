@@ -10,7 +10,7 @@ use sea_orm::{
     TransactionTrait,
 };
 use serde::Serialize;
-use tokio::sync::{Mutex as AsyncMutex, Notify, OwnedMutexGuard, mpsc};
+use tokio::sync::{Mutex as AsyncMutex, Notify, OwnedMutexGuard, mpsc, oneshot};
 
 use crate::bus::Bus;
 use crate::config::{DEFAULT_OUTBOX_RETENTION, DEFAULT_REQUEST_TIMEOUT};
@@ -35,14 +35,29 @@ pub struct Ctx {
     pub request_timeout: Duration,
     /// How long the relay keeps sent outbox rows (`nats.outbox_retention_days`).
     pub outbox_retention: Duration,
-    /// SQLite has one writer at a time: writers queue here instead of failing with
-    /// `SQLITE_BUSY_SNAPSHOT` when a transaction that read first tries to write. `None` on PostgreSQL.
-    write_lock: Option<Arc<AsyncMutex<()>>>,
+    /// SQLite has one writer at a time: writers queue here (instead of failing with
+    /// `SQLITE_BUSY_SNAPSHOT` when a transaction that read first tries to write) and share
+    /// commits. `None` on PostgreSQL, whose writers run side by side.
+    writer: Option<Arc<AsyncMutex<Batch>>>,
+}
+
+/// Most transactions one SQLite commit carries.
+const MAX_BATCH: usize = 64;
+
+/// Group commit on SQLite: the open database transaction that queued writers share. Each [`Tx`]
+/// is a savepoint inside it, so a failing one rolls back alone; the batch commits once the
+/// writers that were queued when it opened have had their turn (or it is full), and only then
+/// do their `commit` calls return. One commit for many changes writes each touched page once.
+#[derive(Default)]
+struct Batch {
+    txn: Option<DatabaseTransaction>,
+    events: Vec<Event>,
+    waiting: Vec<oneshot::Sender<Result<(), String>>>,
 }
 
 impl Ctx {
     pub fn new(db: DatabaseConnection, hub: &str, bus: Arc<dyn Bus>) -> Self {
-        let write_lock = (db.get_database_backend() == DbBackend::Sqlite).then(Arc::default);
+        let writer = (db.get_database_backend() == DbBackend::Sqlite).then(Arc::default);
         Self {
             db,
             hub: hub.into(),
@@ -52,30 +67,70 @@ impl Ctx {
             outbox_wake: Arc::new(Notify::new()),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             outbox_retention: DEFAULT_OUTBOX_RETENTION,
-            write_lock,
+            writer,
         }
     }
 
     /// Starts a transaction whose events are written to the outbox with it.
     pub async fn begin(&self) -> Result<Tx<'_>, HubError> {
-        let guard = match &self.write_lock {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
+        let Some(writer) = &self.writer else {
+            return Ok(Tx {
+                ctx: self,
+                txn: self.db.begin().await?,
+                events: Vec::new(),
+                batch: None,
+            });
         };
-        let txn = self.db.begin().await?;
-        if guard.is_some() {
+        let mut batch = writer.clone().lock_owned().await;
+        if batch.txn.is_none() {
+            let txn = self.db.begin().await?;
             // Take SQLite's write lock first. Another process may write the same file (`<hub> mcp`
             // over stdio): a transaction that read before writing then fails with
             // SQLITE_BUSY_SNAPSHOT, while one that starts with a write waits out the busy timeout.
             txn.execute_unprepared("UPDATE outbox SET attempts = attempts WHERE 0")
                 .await?;
+            batch.txn = Some(txn);
+            // The mutex is fair: this flush queues behind the writers already waiting, so they
+            // join the batch, and commits it when its turn comes.
+            let (writer, ctx) = (writer.clone(), self.clone());
+            tokio::spawn(async move { ctx.commit_batch(&mut *writer.lock().await).await });
         }
+        let open = batch.txn.as_ref().expect("the batch is open");
+        let txn = open.begin().await?;
         Ok(Tx {
             ctx: self,
             txn,
             events: Vec::new(),
-            _guard: guard,
+            batch: Some(batch),
         })
+    }
+
+    /// Commits the open batch, if any, then answers its writers and hands on its events.
+    async fn commit_batch(&self, batch: &mut Batch) {
+        let Some(txn) = batch.txn.take() else { return };
+        let waiting = std::mem::take(&mut batch.waiting);
+        let events = std::mem::take(&mut batch.events);
+        let outcome = txn.commit().await.map_err(|e| e.to_string());
+        if outcome.is_ok() {
+            self.committed(events);
+        }
+        for w in waiting {
+            // A writer that stopped waiting has nobody to tell.
+            let _ = w.send(outcome.clone());
+        }
+    }
+
+    /// Wakes the relay and hands committed events to post-commit handlers.
+    fn committed(&self, events: Vec<Event>) {
+        if events.is_empty() {
+            return;
+        }
+        self.outbox_wake.notify_one();
+        let mut subscribers = self.committed.lock().expect("subscriber list poisoned");
+        for event in events.into_iter().map(Arc::new) {
+            // A closed receiver belongs to a stopped handler: forget it.
+            subscribers.retain(|s| s.send(event.clone()).is_ok());
+        }
     }
 
     /// Events after their transaction committed, for post-commit handlers in this process.
@@ -94,10 +149,12 @@ impl Ctx {
 /// rolls both back.
 pub struct Tx<'a> {
     ctx: &'a Ctx,
+    /// On SQLite a savepoint inside the batch's transaction.
     txn: DatabaseTransaction,
     events: Vec<Event>,
-    // Dropped after `txn`: the lock outlives the transaction's commit or rollback.
-    _guard: Option<OwnedMutexGuard<()>>,
+    // Dropped after `txn`: the batch stays this writer's until its savepoint is released or
+    // rolled back.
+    batch: Option<OwnedMutexGuard<Batch>>,
 }
 
 impl Deref for Tx<'_> {
@@ -142,16 +199,29 @@ impl Tx<'_> {
     }
 
     /// Commits the change and its events, then hands the events to post-commit handlers.
+    /// Returns once the change is durable in the database (on SQLite: once its batch committed).
     pub async fn commit(self) -> Result<(), HubError> {
-        self.txn.commit().await?;
-        if !self.events.is_empty() {
-            self.ctx.outbox_wake.notify_one();
-            let mut subscribers = self.ctx.committed.lock().expect("subscriber list poisoned");
-            for event in self.events.into_iter().map(Arc::new) {
-                // A closed receiver belongs to a stopped handler: forget it.
-                subscribers.retain(|s| s.send(event.clone()).is_ok());
-            }
+        let Tx {
+            ctx,
+            txn,
+            events,
+            batch,
+        } = self;
+        txn.commit().await?;
+        let Some(mut batch) = batch else {
+            ctx.committed(events);
+            return Ok(());
+        };
+        batch.events.extend(events);
+        let (done, outcome) = oneshot::channel();
+        batch.waiting.push(done);
+        if batch.waiting.len() >= MAX_BATCH {
+            ctx.commit_batch(&mut batch).await;
         }
-        Ok(())
+        drop(batch);
+        outcome
+            .await
+            .map_err(|_| HubError::Internal("the hub stopped before the commit".into()))?
+            .map_err(|e| HubError::Db(sea_orm::DbErr::Custom(e)))
     }
 }

@@ -18,3 +18,4 @@ mod progress;
 mod repos;
 mod summary;
 mod tpsc;
+mod transactions;

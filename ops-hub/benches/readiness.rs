@@ -13,7 +13,7 @@ use chrono::Utc;
 use hub_core::auth::{AuthError, Principal, PrincipalKind, TokenVerifier};
 use hub_core::config::HubConfig;
 use hub_core::server::App;
-use ops_hub::config::{OpsConfig, ProbeConfig};
+use ops_hub::config::OpsConfig;
 use ops_hub::evidence::model as evidence;
 use ops_hub::inventory::model::{Lifecycle, service};
 use ops_hub::migration_run::model::{self as run, RunStatus};
@@ -135,12 +135,8 @@ async fn main() {
         ms(percentile(&quiet, 0.5)),
         ms(percentile(&quiet, 0.99))
     );
-    let probe_cfg = ProbeConfig {
-        enabled: true,
-        interval: Duration::from_secs(60),
-        timeout: Duration::from_secs(5),
-        concurrency: 32,
-    };
+    // The defaults: a 60 s interval with the checks spread over it, 32 in flight at most.
+    let probe_cfg = OpsConfig::default().probe;
     let round_ctx = ctx.clone();
     let probing = tokio::spawn(async move {
         let t = Instant::now();
@@ -156,7 +152,7 @@ async fn main() {
     let (round, took) = probing.await.expect("round");
     busy.sort();
     println!(
-        "probe round: {} URLs checked ({} healthy) in {:.1} s, concurrency 32",
+        "probe round: {} URLs checked ({} healthy) in {:.1} s, spread over the 60 s interval",
         round.probed,
         round.healthy,
         took.as_secs_f64()

@@ -14,6 +14,7 @@ struct RawOpsConfig {
     probe_interval_secs: Option<u64>,
     probe_timeout_ms: Option<u64>,
     probe_concurrency: Option<usize>,
+    probe_spread: Option<bool>,
     /// `false` turns the probe loop off (the hub still records probe evidence sent to it).
     probes: Option<bool>,
     gates: Option<Vec<Gate>>,
@@ -29,6 +30,9 @@ pub struct ProbeConfig {
     pub timeout: Duration,
     /// Health checks in flight at once.
     pub concurrency: usize,
+    /// Start the checks of a round evenly over the interval instead of all at once, so the
+    /// evidence they write never crowds out API requests.
+    pub spread: bool,
 }
 
 /// What cutover readiness requires.
@@ -83,6 +87,7 @@ impl OpsConfig {
                 interval: Duration::from_secs(interval),
                 timeout: Duration::from_millis(timeout),
                 concurrency,
+                spread: raw.probe_spread.unwrap_or(true),
             },
             readiness: GateConfig {
                 gates,

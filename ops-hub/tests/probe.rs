@@ -37,6 +37,7 @@ fn cfg(timeout_ms: u64) -> ProbeConfig {
         interval: Duration::from_secs(60),
         timeout: Duration::from_millis(timeout_ms),
         concurrency: 4,
+        spread: false,
     }
 }
 
@@ -207,4 +208,52 @@ async fn the_probe_job_runs_with_the_hub() {
         alert_state(&hub, "ops.api.probe").await.is_some()
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_spread_round_starts_its_checks_evenly_over_the_interval() {
+    // The health endpoint notes when each check arrives.
+    let arrivals = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let noted = arrivals.clone();
+    let app = axum::Router::new().route(
+        "/healthz",
+        axum::routing::get(move || {
+            noted.lock().unwrap().push(tokio::time::Instant::now());
+            async { "ok" }
+        }),
+    );
+    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let hub = TestHub::new(Backend::Sqlite).await;
+    for id in ["a", "b", "c", "d"] {
+        hub.service(id, json!({"health_url": format!("http://{addr}/healthz")}))
+            .await;
+    }
+    let spread = ProbeConfig {
+        interval: Duration::from_millis(800),
+        spread: true,
+        ..cfg(2000)
+    };
+    let start = tokio::time::Instant::now();
+    let got = round(hub.ctx(), &spread, &hub_core::auth::http::client())
+        .await
+        .unwrap();
+    assert_eq!(got.probed, 4);
+    let mut at: Vec<Duration> = arrivals
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|t| *t - start)
+        .collect();
+    at.sort();
+    assert_eq!(at.len(), 4);
+    // Four checks over 800 ms: the k-th starts no earlier than k × 200 ms.
+    for (k, t) in at.iter().enumerate() {
+        assert!(
+            *t >= Duration::from_millis(200) * k as u32,
+            "check {k} arrived after {t:?}"
+        );
+    }
+    server.abort();
 }

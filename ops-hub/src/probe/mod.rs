@@ -9,7 +9,9 @@ use hub_core::auth::{Principal, PrincipalKind};
 use hub_core::progress::model::{Severity, StateKind, state};
 use hub_core::progress::service::{raise_alert, resolve_alert};
 use hub_core::{Ctx, HubError};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 use serde_json::{Map, json};
 use tokio_util::sync::CancellationToken;
 
@@ -60,38 +62,54 @@ pub async fn run(ctx: Ctx, cfg: ProbeConfig, stop: CancellationToken) {
     }
 }
 
-/// Probes every active service with a health URL once, at most `cfg.concurrency` at a time.
+/// Active services with a health URL.
+fn targets() -> Select<service::Entity> {
+    service::Entity::find()
+        .filter(service::Column::Lifecycle.eq(Lifecycle::Active))
+        .filter(service::Column::HealthUrl.is_not_null())
+}
+
+/// Probes every active service with a health URL once, at most `cfg.concurrency` at a time;
+/// with `cfg.spread` the checks start evenly over `cfg.interval`.
 pub async fn round(
     ctx: &Ctx,
     cfg: &ProbeConfig,
     client: &reqwest::Client,
 ) -> Result<Round, HubError> {
     let who = system(ctx);
+    let pace = if cfg.spread {
+        let n = targets().count(&ctx.db).await?;
+        cfg.interval / u32::try_from(n.max(1)).unwrap_or(u32::MAX)
+    } else {
+        Duration::ZERO
+    };
+    let (start, mut k) = (tokio::time::Instant::now(), 0u32);
     let mut total = Round::default();
     let mut after = String::new();
     loop {
         // A page of targets at a time keeps memory flat for any inventory size.
-        let targets: Vec<(String, Option<String>, String)> = service::Entity::find()
+        let page: Vec<(String, Option<String>, String)> = targets()
             .select_only()
             .column(service::Column::Id)
             .column(service::Column::HealthUrl)
             .column(service::Column::Domain)
-            .filter(service::Column::Lifecycle.eq(Lifecycle::Active))
-            .filter(service::Column::HealthUrl.is_not_null())
             .filter(service::Column::Id.gt(after.as_str()))
             .order_by_asc(service::Column::Id)
             .limit(1000)
             .into_tuple()
             .all(&ctx.db)
             .await?;
-        let Some(last) = targets.last() else {
+        let Some(last) = page.last() else {
             return Ok(total);
         };
         after = last.0.clone();
-        let results: Vec<Result<Outcome, HubError>> = futures::stream::iter(targets)
+        let results: Vec<Result<Outcome, HubError>> = futures::stream::iter(page)
             .map(|(id, url, domain)| {
                 let who = &who;
+                let due = start + pace.saturating_mul(k);
+                k = k.saturating_add(1);
                 async move {
+                    tokio::time::sleep_until(due).await;
                     let url = url.unwrap_or_default();
                     let check = check(client, &url, cfg.timeout).await;
                     settle(ctx, who, &id, &domain, check).await
