@@ -1,8 +1,10 @@
 //! The dev hub: topics, workplans, workstreams, tasks with dependencies and claims, decisions
-//! and notes; workplan documents in and out; what is next and what is blocked.
+//! and notes; workplan documents in and out; what is next and what is blocked; and the alerts
+//! of fin's budget pressure and runway signals.
 
 pub mod decision;
 pub mod document;
+pub mod fin_signal;
 pub mod note;
 pub mod scope;
 pub mod summary;
@@ -24,7 +26,8 @@ pub const NAME: &str = "dev";
 /// How often lapsed claims are ended.
 const CLAIM_SWEEP: Duration = Duration::from_secs(15);
 
-/// The dev module: its migrations, routes under `/api/v1/dev/`, tools and the claim sweep.
+/// The dev module: its migrations, routes under `/api/v1/dev/`, tools, the claim sweep and the
+/// consumers of fin's signals.
 pub struct DevModule;
 
 impl HubModule for DevModule {
@@ -34,7 +37,7 @@ impl HubModule for DevModule {
             name: "dev hub".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             description: "Topics, workplans, workstreams, tasks, decisions and notes".into(),
-            consumes: Vec::new(),
+            consumes: vec![fin_signal::PRESSURE.into(), fin_signal::VIABILITY.into()],
             produces: Vec::new(),
             config_schema: None,
         }
@@ -49,6 +52,16 @@ impl HubModule for DevModule {
         for tool in tools() {
             hub.tool(tool);
         }
+        hub.on_bus(
+            "fin-pressure",
+            fin_signal::PRESSURE,
+            fin_signal::bus::Pressure,
+        );
+        hub.on_bus(
+            "fin-viability",
+            fin_signal::VIABILITY,
+            fin_signal::bus::Viability,
+        );
         hub.job("claim-expiry", |ctx, token| async move {
             loop {
                 tokio::select! {

@@ -1,7 +1,7 @@
 //! Shared helpers of the dev resources: domain scoping of queries, human ids, and the progress
 //! events that status changes and claims leave behind.
 
-use hub_core::auth::{Principal, PrincipalKind};
+use hub_core::auth::Principal;
 use hub_core::progress::model::Severity;
 use hub_core::progress::service::{self as progress, NewEvent};
 use hub_core::{Ctx, HubError};
@@ -49,16 +49,6 @@ pub fn wire_name(value: &impl serde::Serialize) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,
         _ => String::new(),
-    }
-}
-
-/// The principal the dev hub acts as in its own background work (lease expiry).
-pub fn system(ctx: &Ctx) -> Principal {
-    Principal {
-        sub: format!("{}-hub", ctx.hub),
-        kind: PrincipalKind::Service,
-        roles: vec![format!("{}:write", ctx.hub)],
-        domains: None,
     }
 }
 

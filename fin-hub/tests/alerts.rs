@@ -61,7 +61,9 @@ both!(
         assert_eq!(
             signals[1],
             json!({"domain": "finance", "period": period, "threshold": 90, "percent": 91, "currency": "EUR",
-               "allocated": 10_000, "spent": 9_100, "committed": 0, "projected": signals[1]["projected"]})
+               "allocated": 10_000, "spent": 9_100, "committed": 0, "projected": signals[1]["projected"],
+               "severity": "high", "recovered": false,
+               "summary": format!("budget of finance for {period} is at 91% (9100 of 10000 EUR spent or committed): crossed 90%")})
         );
         // A larger allocation brings the budget back under both thresholds: both alerts resolve.
         hub.post(
@@ -76,7 +78,27 @@ both!(
                 && alert_state(&hub, &key(90)).await.as_deref() == Some("resolved")
         })
         .await;
-        assert_eq!(hub.outbox_count("sig.fin.pressure").await, 2);
+        // Each resolution goes out as a recovery, with fin's note.
+        let signals = hub.outbox("sig.fin.pressure").await;
+        let recovered: Vec<_> = signals[2..]
+            .iter()
+            .map(|s| {
+                (
+                    &s["threshold"],
+                    &s["percent"],
+                    &s["recovered"],
+                    &s["summary"],
+                )
+            })
+            .collect();
+        let back = json!(format!("budget of finance for {period} is back at 9%"));
+        assert_eq!(
+            recovered,
+            [
+                (&json!(80), &json!(9), &json!(true), &back),
+                (&json!(90), &json!(9), &json!(true), &back)
+            ]
+        );
     }
 );
 
@@ -141,6 +163,12 @@ both!(
         assert_eq!(viability.len(), 1);
         assert_eq!(viability[0]["threshold_months"], 6);
         assert!(viability[0]["months_left"].as_f64().unwrap() < 6.0);
+        assert_eq!(viability[0]["recovered"], false);
+        assert_eq!(
+            viability[0]["summary"],
+            hub.alert("fin.runway").await.unwrap()["summary"],
+            "the signal says what fin's alert says"
+        );
 
         hub.post(
             "/api/v1/fin/balances",
@@ -167,7 +195,20 @@ both!(
         )
         .await
         .problem(403);
-        assert_eq!(hub.outbox_count("sig.viability").await, 1);
+        let viability = hub.outbox("sig.viability").await;
+        assert_eq!(viability.len(), 2, "the raise and the recovery");
+        assert_eq!(
+            (&viability[0]["recovered"], &viability[1]["recovered"]),
+            (&json!(false), &json!(true))
+        );
+        assert_eq!(viability[1]["severity"], "high");
+        assert!(
+            viability[1]["summary"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("runway recovered")),
+            "{}",
+            viability[1]
+        );
     }
 );
 

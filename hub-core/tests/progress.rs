@@ -553,6 +553,77 @@ both!(service_fns_for_the_mcp_layer, |hub: TestHub| async move {
     assert!(risks.items.is_empty());
 });
 
+both!(
+    tracked_alerts_follow_their_condition_inside_the_callers_transaction,
+    |hub: TestHub| async move {
+        use service::{AlertCondition, alert_is_open, track_alert};
+        hub.domains(&["finance"]).await;
+        let ctx = hub.ctx();
+        let who = Principal::hub_itself("dev");
+        let told = |holds, summary| AlertCondition {
+            key: "fin.pressure.finance",
+            holds,
+            summary,
+            severity: Severity::Medium,
+            domain: Some("finance"),
+        };
+        // A transaction dropped without commit leaves neither the alert nor its events.
+        let mut tx = ctx.begin().await.unwrap();
+        track_alert(&mut tx, &who, told(true, "over 80%"))
+            .await
+            .unwrap();
+        drop(tx);
+        assert!(
+            !alert_is_open(&ctx.db, "fin.pressure.finance")
+                .await
+                .unwrap()
+        );
+        assert_eq!(hub.outbox_count("progress.recorded").await, 0);
+
+        let mut steps = Vec::new();
+        for (holds, summary) in [
+            (true, "over 80%"),
+            (true, "still over 80%"),
+            (false, "back at 9%"),
+            (false, "back at 9%"),
+        ] {
+            let mut tx = ctx.begin().await.unwrap();
+            let recorded = track_alert(&mut tx, &who, told(holds, summary))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            steps.push(recorded.map(|r| {
+                let state = r.state.unwrap();
+                (r.event.event_type, state.state, state.event_count)
+            }));
+        }
+        assert_eq!(
+            steps,
+            [
+                Some(("alert_raised".to_owned(), State::Open, 1)),
+                Some(("alert_raised".to_owned(), State::Open, 2)),
+                Some(("alert_resolved".to_owned(), State::Resolved, 3)),
+                None,
+            ],
+            "a repeat while open, then one resolution; a second clearing changes nothing"
+        );
+        assert_eq!(hub.outbox_count("progress.recorded").await, 3);
+        assert_eq!(hub.outbox_count("sig.alert").await, 3);
+        let alert = hub
+            .get("/api/v1/alerts?status=all", ADMIN)
+            .await
+            .expect(200)
+            .json;
+        assert_eq!(
+            (
+                &alert["items"][0]["summary"],
+                &alert["items"][0]["last_actor"]
+            ),
+            (&json!("back at 9%"), &json!("dev-hub"))
+        );
+    }
+);
+
 #[tokio::test]
 async fn openapi_documents_the_routes_and_filters() {
     let hub = TestHub::new(crate::support::Backend::Sqlite).await;

@@ -84,7 +84,7 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let who = ops_hub::probe::system(&ctx);
+    let who = hub_core::auth::Principal::hub_itself(&ctx.hub);
     let gates = OpsConfig::default().readiness;
     let mut one = Vec::new();
     for i in 0..2_000 {

@@ -1,10 +1,11 @@
 //! The ops hub: service inventory, deployments, migration runs, evidence, outcome signals,
-//! probes, cutover readiness and cost per service.
+//! probes, cutover readiness, and cost per service and the runway alert from the fin hub.
 
 pub mod config;
 pub mod cost;
 pub mod deployment;
 pub mod evidence;
+pub mod fin_signal;
 pub mod inventory;
 pub mod migration_run;
 pub mod outcome;
@@ -24,11 +25,8 @@ use crate::config::OpsConfig;
 /// The hub's short name: in events, subjects, role names and default ports.
 pub const NAME: &str = "ops";
 
-/// Subjects the ops hub consumes once the bus carries them (see docs/ops.md).
-pub const COST: &str = "hubmesh.sig.fin.cost";
-pub const VIABILITY: &str = "hubmesh.sig.viability";
-
-/// The ops module: its migrations, routes under `/api/v1/ops/`, MCP tools and the probe job.
+/// The ops module: its migrations, routes under `/api/v1/ops/`, MCP tools, the probe job and
+/// the consumers of fin's signals.
 pub struct OpsModule;
 
 impl HubModule for OpsModule {
@@ -40,7 +38,7 @@ impl HubModule for OpsModule {
             description: "Service inventory, deployments, migration runs, evidence, probes, \
                           cutover readiness and cost per service"
                 .into(),
-            consumes: vec![COST.into(), VIABILITY.into()],
+            consumes: vec![fin_signal::COST.into(), fin_signal::VIABILITY.into()],
             produces: Vec::new(),
             config_schema: None,
         }
@@ -58,6 +56,12 @@ impl HubModule for OpsModule {
         for tool in tools(&cfg) {
             hub.tool(tool);
         }
+        hub.on_bus("fin-cost", fin_signal::COST, fin_signal::bus::Costs);
+        hub.on_bus(
+            "fin-viability",
+            fin_signal::VIABILITY,
+            fin_signal::bus::Viability,
+        );
         if cfg.probe.enabled {
             let probe = cfg.probe.clone();
             hub.job("probe", move |ctx, stop| probe::run(ctx, probe, stop));

@@ -193,7 +193,7 @@ both!(
     |hub: TestHub| async move {
         use ops_hub::cost::service::{CostFigure, record};
         hub.service("api", json!({})).await;
-        let who = ops_hub::probe::system(hub.ctx());
+        let who = hub_core::auth::Principal::hub_itself("ops");
         for amount in [1200, 3400] {
             record(
                 hub.ctx(),

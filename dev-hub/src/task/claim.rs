@@ -11,7 +11,7 @@ use sea_orm::{
 
 use super::model;
 use super::service::{self, TaskWithDeps, find_visible, refuse_foreign_claim};
-use crate::scope::{system, task_event};
+use crate::scope::task_event;
 
 /// The lease of a claim when the caller names none, and the longest one.
 pub const DEFAULT_LEASE_SECS: i64 = 900;
@@ -146,7 +146,7 @@ pub async fn expire_claims(ctx: &Ctx) -> Result<usize, HubError> {
         .into_tuple()
         .all(&ctx.db)
         .await?;
-    let who = system(ctx);
+    let who = Principal::hub_itself(&ctx.hub);
     let mut ended = 0;
     for (id, holder) in due {
         let mut tx = ctx.begin().await?;

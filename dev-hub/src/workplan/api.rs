@@ -6,6 +6,7 @@ use hub_core::api::extract::{Json, Path, Query};
 use hub_core::api::page::{Page, PageParams, PageRequest};
 use hub_core::api::problem::Problem;
 use hub_core::auth::Principal;
+use hub_core::progress::api::Tracked;
 use hub_core::{Hub, HubError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,8 +14,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::model::{self, WorkplanStatus};
-use super::service::{self, Section, WorkplanDetail, WorkplanFilter};
+use super::model::WorkplanStatus;
+use super::service::{self, Alerted, Section, WorkplanDetail, WorkplanFilter};
 use crate::task::query::PhaseProgress;
 
 pub fn router() -> OpenApiRouter<Hub> {
@@ -34,10 +35,13 @@ pub struct Workplan {
     pub topic: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The open alerts of the domain from fin's budget pressure signals, by key.
+    pub fin_alerts: Vec<Tracked>,
 }
 
-impl From<model::Model> for Workplan {
-    fn from(m: model::Model) -> Self {
+impl From<Alerted> for Workplan {
+    fn from(a: Alerted) -> Self {
+        let m = a.workplan;
         Self {
             id: m.id,
             title: m.title,
@@ -47,11 +51,12 @@ impl From<model::Model> for Workplan {
             topic: m.topic,
             created_at: m.created_at,
             updated_at: m.updated_at,
+            fin_alerts: a.fin_alerts.into_iter().map(Tracked::from).collect(),
         }
     }
 }
 
-/// A workplan with its text, its progress by phase and its workstreams.
+/// A workplan with its fin alerts, its text, its progress by phase and its workstreams.
 #[derive(Debug, Serialize, Deserialize, ToSchema, schemars::JsonSchema)]
 pub struct WorkplanFull {
     #[serde(flatten)]
@@ -69,9 +74,9 @@ pub struct WorkplanFull {
 impl From<WorkplanDetail> for WorkplanFull {
     fn from(d: WorkplanDetail) -> Self {
         Self {
-            body: d.workplan.body.clone(),
-            sections: service::sections(&d.workplan),
-            extra: d.workplan.extra.clone(),
+            body: d.workplan.workplan.body.clone(),
+            sections: service::sections(&d.workplan.workplan),
+            extra: d.workplan.workplan.extra.clone(),
             workplan: d.workplan.into(),
             progress: d.progress,
             workstreams: d.workstreams,
@@ -86,7 +91,7 @@ pub struct WorkplanQuery {
     pub topic: Option<String>,
 }
 
-/// Workplans by id.
+/// Workplans by id, each with the open fin alerts of its domain.
 #[utoipa::path(get, path = "/api/v1/dev/workplans", tag = "dev", params(PageParams, WorkplanQuery),
     responses((status = 200, body = Page<Workplan>), (status = 400, body = Problem), (status = 403, body = Problem)))]
 async fn workplans_list(
@@ -105,7 +110,7 @@ async fn workplans_list(
     Ok(Json(rows.map(Workplan::from)))
 }
 
-/// One workplan with its progress by phase.
+/// One workplan with its progress by phase and the open fin alerts of its domain.
 #[utoipa::path(get, path = "/api/v1/dev/workplans/{id}", tag = "dev", params(("id" = String, Path)),
     responses((status = 200, body = WorkplanFull), (status = 404, body = Problem)))]
 async fn workplans_get(

@@ -16,14 +16,15 @@ pub fn tools() -> Vec<McpTool> {
         McpTool::new(
             "list_workplans",
             "List workplans (plans of work such as `CUST-WP-0025`) by id, optionally of one domain, \
-             status (draft, active, done, archived) or topic.",
+             status (draft, active, done, archived) or topic; each with the open fin alerts \
+             (budget pressure) of its domain.",
             Access::Read,
             list_workplans,
         ),
         McpTool::new(
             "get_workplan",
-            "One workplan with its text, its sections, its workstreams and its progress by phase \
-             (done/total).",
+            "One workplan with its text, its sections, its workstreams, its progress by phase \
+             (done/total) and the open fin alerts (budget pressure) of its domain.",
             Access::Read,
             get_workplan,
         ),

@@ -1,14 +1,18 @@
 //! Workplan rules: workplans come from documents (see `document`), belong to a domain, and are
 //! seen only by callers who may use that domain.
 
+use std::collections::BTreeSet;
+
 use hub_core::api::page::{Page, PageRequest, page_of};
 use hub_core::auth::{Access, Principal};
+use hub_core::progress::model::state;
 use hub_core::{Ctx, HubError};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::{self, WorkplanStatus};
+use crate::fin_signal;
 use crate::scope::in_domains;
 use crate::task::query::{PhaseProgress, progress};
 use crate::workstream;
@@ -38,10 +42,17 @@ pub async fn get(ctx: &Ctx, who: &Principal, id: &str) -> Result<model::Model, H
         .ok_or_else(|| HubError::not_found("workplan", id))
 }
 
-/// A workplan with its progress by phase and its workstreams.
+/// A workplan with the open fin alerts of its domain (budget pressure).
+#[derive(Debug, Clone)]
+pub struct Alerted {
+    pub workplan: model::Model,
+    pub fin_alerts: Vec<state::Model>,
+}
+
+/// A workplan with its fin alerts, its progress by phase and its workstreams.
 #[derive(Debug, Clone)]
 pub struct WorkplanDetail {
-    pub workplan: model::Model,
+    pub workplan: Alerted,
     pub progress: Vec<PhaseProgress>,
     pub workstreams: Vec<String>,
 }
@@ -55,7 +66,10 @@ pub async fn detail(ctx: &Ctx, who: &Principal, id: &str) -> Result<WorkplanDeta
             .into_iter()
             .map(|w| w.name)
             .collect(),
-        workplan,
+        workplan: Alerted {
+            fin_alerts: fin_signal::open_alerts(&ctx.db, [workplan.domain.clone()]).await?,
+            workplan,
+        },
     })
 }
 
@@ -67,13 +81,13 @@ pub struct WorkplanFilter {
     pub topic: Option<String>,
 }
 
-/// Workplans by id, of the domains the caller may see.
+/// Workplans by id, of the domains the caller may see, with their fin alerts.
 pub async fn list(
     ctx: &Ctx,
     who: &Principal,
     filter: &WorkplanFilter,
     page: &PageRequest,
-) -> Result<Page<model::Model>, HubError> {
+) -> Result<Page<Alerted>, HubError> {
     who.require(&ctx.hub, Access::Read)?;
     let mut q = model::Entity::find()
         .order_by_asc(model::Column::Id)
@@ -88,5 +102,16 @@ pub async fn list(
     if let Some(t) = &filter.topic {
         q = q.filter(model::Column::Topic.eq(t.as_str()));
     }
-    Ok(page_of(q.all(&ctx.db).await?, page, |w| w.id.clone()))
+    let found = page_of(q.all(&ctx.db).await?, page, |w| w.id.clone());
+    // One query for the alerts of every domain on the page.
+    let domains: BTreeSet<String> = found.items.iter().map(|w| w.domain.clone()).collect();
+    let alerts = fin_signal::open_alerts(&ctx.db, domains).await?;
+    Ok(found.map(|workplan| Alerted {
+        fin_alerts: alerts
+            .iter()
+            .filter(|a| a.domain.as_deref() == Some(workplan.domain.as_str()))
+            .cloned()
+            .collect(),
+        workplan,
+    }))
 }

@@ -1,6 +1,9 @@
 //! Cross-hub signals of the fin hub and what a change touched. Signals are written to the outbox
 //! as events whose type is their bus subject (`hubmesh.sig.fin.pressure`, …), in the
-//! transaction that decides to send them.
+//! transaction that decides to send them. A pressure or viability signal goes out with each move
+//! of fin's own alert: when it is raised and, with `recovered: true`, when it is resolved, so
+//! the hubs that mirror it can resolve theirs. Fields added later carry serde defaults, so a
+//! payload written before them still reads.
 
 pub mod model;
 pub mod watch;
@@ -8,15 +11,16 @@ pub mod watch;
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
+use hub_core::progress::model::Severity;
 use hub_core::{HubError, Tx};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// fin -> dev: a domain's budget crossed a threshold.
+/// fin -> dev: a domain's budget crossed a threshold, or is back under it.
 pub const PRESSURE: &str = "hubmesh.sig.fin.pressure";
 /// fin -> ops: the cost attributed to a service in a month changed.
 pub const COST: &str = "hubmesh.sig.fin.cost";
-/// fin -> every hub: runway fell below the threshold.
+/// fin -> every hub: runway fell below the threshold, or recovered.
 pub const VIABILITY: &str = "hubmesh.sig.viability";
 
 /// The payload of [`PRESSURE`]; amounts in minor units of `currency`.
@@ -33,6 +37,15 @@ pub struct Pressure {
     pub spent: i64,
     pub committed: i64,
     pub projected: i64,
+    /// The severity of fin's alert (by threshold).
+    #[serde(default)]
+    pub severity: Severity,
+    /// What fin's alert says: the raise's summary, or the resolution's note.
+    #[serde(default)]
+    pub summary: String,
+    /// True when the budget is back under `threshold` and fin resolved its alert.
+    #[serde(default)]
+    pub recovered: bool,
 }
 
 /// The payload of [`COST`]: the service's total of the month so far.
@@ -53,6 +66,15 @@ pub struct Viability {
     pub cash: i64,
     pub monthly_burn: i64,
     pub currency: String,
+    /// The severity of fin's alert.
+    #[serde(default)]
+    pub severity: Severity,
+    /// What fin's alert says: the raise's summary, or the resolution's note.
+    #[serde(default)]
+    pub summary: String,
+    /// True when runway is back at or over the threshold and fin resolved its alert.
+    #[serde(default)]
+    pub recovered: bool,
 }
 
 /// Writes a signal to the outbox: the event type `hubmesh.<resource>.<action>` spells `subject`.

@@ -6,16 +6,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{NaiveDate, Utc};
-use hub_core::auth::{Principal, PrincipalKind};
+use hub_core::auth::Principal;
 use hub_core::module::EventHandler;
 use hub_core::outbox::Event;
-use hub_core::progress::model::{Severity, StateKind, state};
-use hub_core::progress::service::{raise_alert, resolve_alert};
+use hub_core::progress::model::Severity;
+use hub_core::progress::service::{AlertCondition, alert_is_open, track_alert};
 use hub_core::{Ctx, HubError};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use serde::Serialize;
 
 use super::{COST, Cost, PRESSURE, Pressure, Touched, VIABILITY, Viability, emit, model as mark};
 use crate::budget::{model as budget, service::status_of};
@@ -63,16 +62,6 @@ impl EventHandler for Watch {
     }
 }
 
-/// The principal the fin hub acts as when it raises its own alerts.
-fn system(ctx: &Ctx) -> Principal {
-    Principal {
-        sub: format!("{}-hub", ctx.hub),
-        kind: PrincipalKind::Service,
-        roles: vec![format!("{}:write", ctx.hub)],
-        domains: None,
-    }
-}
-
 /// Re-checks what `touched` names, as seen on `as_of`.
 pub async fn evaluate(
     ctx: &Ctx,
@@ -80,7 +69,7 @@ pub async fn evaluate(
     touched: &Touched,
     as_of: NaiveDate,
 ) -> Result<(), HubError> {
-    let who = system(ctx);
+    let who = Principal::hub_itself(&ctx.hub);
     let mut budgets = Vec::new();
     for (domain, period) in &touched.budgets {
         budgets.extend(crate::budget::service::find(&ctx.db, domain, period).await?);
@@ -102,15 +91,6 @@ pub async fn evaluate(
     check_runway(ctx, cfg, &who, as_of).await
 }
 
-async fn alert_open(db: &impl ConnectionTrait, key: &str) -> Result<bool, HubError> {
-    Ok(
-        state::Entity::find_by_id((StateKind::Alert, key.to_owned()))
-            .one(db)
-            .await?
-            .is_some_and(|s| s.state.is_open()),
-    )
-}
-
 /// A conversion the configuration cannot make is logged, not retried: retrying cannot help.
 fn unless_no_rate<T>(res: Result<T, HubError>, what: &str) -> Result<Option<T>, HubError> {
     match res {
@@ -123,8 +103,8 @@ fn unless_no_rate<T>(res: Result<T, HubError>, what: &str) -> Result<Option<T>, 
     }
 }
 
-/// Raises each threshold alert once when crossed (with a pressure signal) and resolves it when
-/// the budget is back under it (the allocation was raised or spend corrected).
+/// Raises each threshold alert once when crossed and resolves it when the budget is back under
+/// it (the allocation was raised or spend corrected), with a pressure signal for each move.
 async fn check_budget(
     ctx: &Ctx,
     cfg: &FinConfig,
@@ -137,41 +117,64 @@ async fn check_budget(
     };
     for t in b.thresholds() {
         let key = budget_alert(&b.domain, &b.period, t);
-        let open = alert_open(&ctx.db, &key).await?;
-        if status.percent >= t && !open {
-            let mut tx = ctx.begin().await?;
-            let signal = Pressure {
-                domain: b.domain.clone(),
-                period: b.period.clone(),
-                threshold: t,
-                percent: status.percent,
-                currency: b.currency.clone(),
-                allocated: b.allocated,
-                spent: status.spent,
-                committed: status.committed,
-                projected: status.projected,
-            };
-            emit(&mut tx, PRESSURE, &key, &signal).await?;
-            tx.commit().await?;
-            let severity = match t {
+        let crossed = status.percent >= t;
+        if crossed == alert_is_open(&ctx.db, &key).await? {
+            continue;
+        }
+        let summary = if crossed {
+            format!(
+                "budget of {} for {} is at {}% ({} of {} {} spent or committed): crossed {t}%",
+                b.domain, b.period, status.percent, status.used, b.allocated, b.currency
+            )
+        } else {
+            format!(
+                "budget of {} for {} is back at {}%",
+                b.domain, b.period, status.percent
+            )
+        };
+        let signal = Pressure {
+            domain: b.domain.clone(),
+            period: b.period.clone(),
+            threshold: t,
+            percent: status.percent,
+            currency: b.currency.clone(),
+            allocated: b.allocated,
+            spent: status.spent,
+            committed: status.committed,
+            projected: status.projected,
+            severity: match t {
                 ..90 => Severity::Medium,
                 90..100 => Severity::High,
                 _ => Severity::Critical,
-            };
-            let summary = format!(
-                "budget of {} for {} is at {}% ({} of {} {} spent or committed): crossed {t}%",
-                b.domain, b.period, status.percent, status.used, b.allocated, b.currency
-            );
-            raise_alert(ctx, who, &key, &summary, severity, Some(&b.domain)).await?;
-        } else if status.percent < t && open {
-            let note = format!(
-                "budget of {} for {} is back at {}%",
-                b.domain, b.period, status.percent
-            );
-            resolve_alert(ctx, who, &key, Some(&note)).await?;
-        }
+            },
+            summary,
+            recovered: !crossed,
+        };
+        let alert = AlertCondition {
+            key: &key,
+            holds: crossed,
+            summary: &signal.summary,
+            severity: signal.severity,
+            domain: Some(&b.domain),
+        };
+        signal_alert(ctx, who, PRESSURE, alert, &signal).await?;
     }
     Ok(())
+}
+
+/// Moves fin's alert and writes the signal that tells the other hubs, in one transaction: they
+/// hear of every move and of nothing that did not happen.
+async fn signal_alert(
+    ctx: &Ctx,
+    who: &Principal,
+    subject: &str,
+    alert: AlertCondition<'_>,
+    signal: &impl Serialize,
+) -> Result<(), HubError> {
+    let mut tx = ctx.begin().await?;
+    emit(&mut tx, subject, alert.key, signal).await?;
+    track_alert(&mut tx, who, alert).await?;
+    tx.commit().await
 }
 
 /// Sends the service's total of the month when it differs from the last one sent.
@@ -226,8 +229,8 @@ async fn cost_signal(
     tx.commit().await
 }
 
-/// Raises the runway alert (high, with a viability signal) when runway falls under the
-/// threshold, and resolves it when runway recovers.
+/// Raises the runway alert (high) when runway falls under the threshold and resolves it when
+/// runway recovers, with a viability signal for each move.
 async fn check_runway(
     ctx: &Ctx,
     cfg: &FinConfig,
@@ -238,32 +241,36 @@ async fn check_runway(
     let Some(Some(r)) = unless_no_rate(computed, "runway")? else {
         return Ok(());
     };
-    let open = alert_open(&ctx.db, RUNWAY_ALERT).await?;
-    if r.below_threshold && !open {
-        let mut tx = ctx.begin().await?;
-        let signal = Viability {
-            months_left: r.months_left,
-            run_out_date: r.run_out_date,
-            threshold_months: r.threshold_months,
-            cash: r.cash,
-            monthly_burn: r.monthly_burn,
-            currency: r.currency.clone(),
-        };
-        emit(&mut tx, VIABILITY, RUNWAY_ALERT, &signal).await?;
-        tx.commit().await?;
-        let summary = format!(
+    if r.below_threshold == alert_is_open(&ctx.db, RUNWAY_ALERT).await? {
+        return Ok(());
+    }
+    let summary = match (r.below_threshold, r.months_left) {
+        (true, months) => format!(
             "runway is {} months (cash runs out on {}), under the threshold of {} months",
-            r.months_left.unwrap_or_default(),
+            months.unwrap_or_default(),
             r.run_out_date.map_or("-".to_owned(), |d| d.to_string()),
             r.threshold_months
-        );
-        raise_alert(ctx, who, RUNWAY_ALERT, &summary, Severity::High, None).await?;
-    } else if !r.below_threshold && open {
-        let note = match r.months_left {
-            Some(m) => format!("runway recovered to {m} months"),
-            None => "runway recovered: the cash lasts".to_owned(),
-        };
-        resolve_alert(ctx, who, RUNWAY_ALERT, Some(&note)).await?;
-    }
-    Ok(())
+        ),
+        (false, Some(m)) => format!("runway recovered to {m} months"),
+        (false, None) => "runway recovered: the cash lasts".to_owned(),
+    };
+    let signal = Viability {
+        months_left: r.months_left,
+        run_out_date: r.run_out_date,
+        threshold_months: r.threshold_months,
+        cash: r.cash,
+        monthly_burn: r.monthly_burn,
+        currency: r.currency.clone(),
+        severity: Severity::High,
+        summary,
+        recovered: !r.below_threshold,
+    };
+    let alert = AlertCondition {
+        key: RUNWAY_ALERT,
+        holds: r.below_threshold,
+        summary: &signal.summary,
+        severity: signal.severity,
+        domain: None,
+    };
+    signal_alert(ctx, who, VIABILITY, alert, &signal).await
 }

@@ -44,6 +44,17 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The principal `hub` acts as in its own work (jobs, post-commit watches, bus consumers):
+    /// `<hub>-hub`, a service that may write to that hub in every domain.
+    pub fn hub_itself(hub: &str) -> Self {
+        Self {
+            sub: format!("{hub}-hub"),
+            kind: PrincipalKind::Service,
+            roles: vec![Self::scope(hub, Access::Write)],
+            domains: None,
+        }
+    }
+
     /// The scope name a caller needs for `access` on `hub`, as named in 403 answers.
     pub fn scope(hub: &str, access: Access) -> String {
         format!("{hub}:{}", access.suffix())

@@ -177,8 +177,7 @@ struct StatusBackHandler;
 #[async_trait]
 impl BusHandler for StatusBackHandler {
     async fn handle(&self, tx: &mut Tx<'_>, event: &Event) -> Result<(), HubError> {
-        let back: StatusBack = serde_json::from_value(event.data.clone())
-            .map_err(|e| HubError::invalid("data", e.to_string()))?;
+        let back: StatusBack = event.data_as()?;
         apply_status_back(tx, event.hub(), back).await
     }
 }

@@ -33,8 +33,7 @@ struct SignalHandler;
 #[async_trait]
 impl BusHandler for SignalHandler {
     async fn handle(&self, tx: &mut Tx<'_>, event: &Event) -> Result<(), HubError> {
-        let s: Signal = serde_json::from_value(event.data.clone())
-            .map_err(|e| HubError::invalid("data", e.to_string()))?;
+        let s: Signal = event.data_as()?;
         let hub = event.hub();
         let id = format!("{hub}:{}:{}", s.kind, s.key);
         // A signal older than the stored one (a late redelivery) must not turn the state back.

@@ -109,8 +109,7 @@ struct Inbound;
 #[async_trait]
 impl BusHandler for Inbound {
     async fn handle(&self, tx: &mut Tx<'_>, event: &Event) -> Result<(), HubError> {
-        let envelope: Envelope = serde_json::from_value(event.data.clone())
-            .map_err(|e| HubError::invalid("data", e.to_string()))?;
+        let envelope: Envelope = event.data_as()?;
         let origin = event.hub().to_owned();
         match envelope {
             Envelope::Message(m) => deliver(tx, &origin, m).await,

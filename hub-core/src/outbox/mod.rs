@@ -4,9 +4,12 @@
 pub mod model;
 
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
+
+use crate::error::HubError;
 
 /// A committed change of a hub, in the CloudEvents 1.0 shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -42,6 +45,12 @@ impl Event {
     /// The hub that produced the event, from `source`.
     pub fn hub(&self) -> &str {
         self.source.strip_prefix("/hubs/").unwrap_or(&self.source)
+    }
+
+    /// The event's data as `T`. Data that does not read is `Invalid` (naming `data`): a bus
+    /// handler returns it as is, and the inbox parks the message instead of retrying it.
+    pub fn data_as<T: DeserializeOwned>(&self) -> Result<T, HubError> {
+        T::deserialize(&self.data).map_err(|e| HubError::invalid("data", e.to_string()))
     }
 
     /// `<resource>.<action>`, e.g. `message.created`.

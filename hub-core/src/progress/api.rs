@@ -72,7 +72,7 @@ impl From<event::Model> for ProgressEvent {
 }
 
 /// The current state of a risk or alert key.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema, schemars::JsonSchema)]
 pub struct Tracked {
     pub key: String,
     pub kind: StateKind,

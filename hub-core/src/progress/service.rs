@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::model::{Severity, State, StateKind, event, state};
 use crate::api::page::{Page, PageRequest, page_of};
 use crate::auth::{Access, Principal};
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, Tx};
 use crate::domain;
 use crate::error::{HubError, Validator};
 
@@ -75,7 +75,20 @@ fn is_snake_case(s: &str) -> bool {
 /// Appends an event; a risk/alert event also moves its key's state, or is refused with a
 /// conflict when the move is illegal (closing or acknowledging a key that is not open).
 pub async fn record(ctx: &Ctx, who: &Principal, new: NewEvent) -> Result<Recorded, HubError> {
-    who.require(&ctx.hub, Access::Write)?;
+    let mut tx = ctx.begin().await?;
+    let recorded = record_in(&mut tx, who, new).await?;
+    tx.commit().await?;
+    Ok(recorded)
+}
+
+/// [`record`] inside `tx`, for a change that records progress with its own effect (a bus
+/// handler, a watch that also emits a signal): both commit together or not at all.
+pub async fn record_in(
+    tx: &mut Tx<'_>,
+    who: &Principal,
+    new: NewEvent,
+) -> Result<Recorded, HubError> {
+    who.require(tx.hub(), Access::Write)?;
     let track = tracked(&new.event_type);
     let mut v = Validator::new();
     v.check(
@@ -95,12 +108,11 @@ pub async fn record(ctx: &Ctx, who: &Principal, new: NewEvent) -> Result<Recorde
     }
     v.finish()?;
 
-    let mut tx = ctx.begin().await?;
     let current = match (track, &new.key) {
         (Some((kind, _)), Some(key)) => {
             state::Entity::find_by_id((kind, key.clone()))
                 .lock_exclusive()
-                .one(&*tx)
+                .one(&**tx)
                 .await?
         }
         _ => None,
@@ -121,7 +133,7 @@ pub async fn record(ctx: &Ctx, who: &Principal, new: NewEvent) -> Result<Recorde
         (given, held) => given.or_else(|| held.and_then(|s| s.domain.clone())),
     };
     match &domain {
-        Some(d) => domain::service::check_usable(&*tx, who, d, "domain").await?,
+        Some(d) => domain::service::check_usable(&**tx, who, d, "domain").await?,
         None if who.domains.is_some() => {
             return Err(HubError::invalid(
                 "domain",
@@ -142,17 +154,16 @@ pub async fn record(ctx: &Ctx, who: &Principal, new: NewEvent) -> Result<Recorde
         actor: Set(who.sub.clone()),
         time: Set(Utc::now()),
     }
-    .insert(&*tx)
+    .insert(&**tx)
     .await?;
     let state = match (track, &row.key) {
-        (Some((kind, mv)), Some(key)) => Some(advance(&*tx, kind, key, mv, current, &row).await?),
+        (Some((kind, mv)), Some(key)) => Some(advance(&**tx, kind, key, mv, current, &row).await?),
         _ => None,
     };
     tx.emit("progress", "recorded", &row.id, &row).await?;
     if let Some(after) = &state {
-        super::bus::signal(&mut tx, &row, after).await?;
+        super::bus::signal(tx, &row, after).await?;
     }
-    tx.commit().await?;
     Ok(Recorded { event: row, state })
 }
 
@@ -219,6 +230,30 @@ async fn advance(
     Ok(next.update(db).await?)
 }
 
+impl NewEvent {
+    /// `alert_raised` for `key`.
+    fn alert_raised(key: &str, summary: &str, severity: Severity, domain: Option<&str>) -> Self {
+        Self {
+            event_type: "alert_raised".into(),
+            domain: domain.map(str::to_owned),
+            summary: summary.to_owned(),
+            severity,
+            key: Some(key.to_owned()),
+            ..Default::default()
+        }
+    }
+
+    /// A follow-up (`alert_acknowledged`, `alert_resolved`) of the alert `key`.
+    fn alert_follow_up(event_type: &str, key: &str, note: Option<&str>) -> Self {
+        Self {
+            event_type: event_type.into(),
+            summary: note.unwrap_or(&event_type.replace('_', " ")).to_owned(),
+            key: Some(key.to_owned()),
+            ..Default::default()
+        }
+    }
+}
+
 /// Raises the alert `key` (or records a repeat of an open one).
 pub async fn raise_alert(
     ctx: &Ctx,
@@ -228,15 +263,21 @@ pub async fn raise_alert(
     severity: Severity,
     domain: Option<&str>,
 ) -> Result<Recorded, HubError> {
-    let new = NewEvent {
-        event_type: "alert_raised".into(),
-        domain: domain.map(str::to_owned),
-        summary: summary.to_owned(),
-        severity,
-        key: Some(key.to_owned()),
-        ..Default::default()
-    };
+    let new = NewEvent::alert_raised(key, summary, severity, domain);
     record(ctx, who, new).await
+}
+
+/// [`raise_alert`] inside `tx`.
+pub async fn raise_alert_in(
+    tx: &mut Tx<'_>,
+    who: &Principal,
+    key: &str,
+    summary: &str,
+    severity: Severity,
+    domain: Option<&str>,
+) -> Result<Recorded, HubError> {
+    let new = NewEvent::alert_raised(key, summary, severity, domain);
+    record_in(tx, who, new).await
 }
 
 /// Acknowledges the open alert `key`; a conflict when no alert of that key is open.
@@ -246,7 +287,8 @@ pub async fn acknowledge_alert(
     key: &str,
     note: Option<&str>,
 ) -> Result<Recorded, HubError> {
-    alert_follow_up(ctx, who, "alert_acknowledged", key, note).await
+    let new = NewEvent::alert_follow_up("alert_acknowledged", key, note);
+    record(ctx, who, new).await
 }
 
 /// Resolves the open alert `key`; a conflict when no alert of that key is open.
@@ -256,23 +298,61 @@ pub async fn resolve_alert(
     key: &str,
     note: Option<&str>,
 ) -> Result<Recorded, HubError> {
-    alert_follow_up(ctx, who, "alert_resolved", key, note).await
+    let new = NewEvent::alert_follow_up("alert_resolved", key, note);
+    record(ctx, who, new).await
 }
 
-async fn alert_follow_up(
-    ctx: &Ctx,
+/// [`resolve_alert`] inside `tx`.
+pub async fn resolve_alert_in(
+    tx: &mut Tx<'_>,
     who: &Principal,
-    event_type: &str,
     key: &str,
     note: Option<&str>,
 ) -> Result<Recorded, HubError> {
-    let new = NewEvent {
-        event_type: event_type.into(),
-        summary: note.unwrap_or(&event_type.replace('_', " ")).to_owned(),
-        key: Some(key.to_owned()),
-        ..Default::default()
-    };
-    record(ctx, who, new).await
+    let new = NewEvent::alert_follow_up("alert_resolved", key, note);
+    record_in(tx, who, new).await
+}
+
+/// True when the alert `key` is open (or acknowledged).
+pub async fn alert_is_open(db: &impl ConnectionTrait, key: &str) -> Result<bool, HubError> {
+    Ok(
+        state::Entity::find_by_id((StateKind::Alert, key.to_owned()))
+            .one(db)
+            .await?
+            .is_some_and(|s| s.state.is_open()),
+    )
+}
+
+/// A condition watched elsewhere (a budget over a threshold, runway too short) and its alert.
+#[derive(Debug, Clone, Copy)]
+pub struct AlertCondition<'a> {
+    pub key: &'a str,
+    /// True while the condition holds; false once it cleared.
+    pub holds: bool,
+    /// The raise's summary, or the resolution's note.
+    pub summary: &'a str,
+    pub severity: Severity,
+    pub domain: Option<&'a str>,
+}
+
+/// Keeps the alert of a condition in step with it, inside `tx`: while it holds the alert is
+/// raised (a repeat while open); once it cleared the open alert is resolved, and a clearing with
+/// no open alert (told twice, or before any raise) changes nothing. Returns what was recorded.
+pub async fn track_alert(
+    tx: &mut Tx<'_>,
+    who: &Principal,
+    c: AlertCondition<'_>,
+) -> Result<Option<Recorded>, HubError> {
+    if c.holds {
+        let raised = raise_alert_in(tx, who, c.key, c.summary, c.severity, c.domain).await?;
+        return Ok(Some(raised));
+    }
+    if !alert_is_open(&**tx, c.key).await? {
+        return Ok(None);
+    }
+    Ok(Some(
+        resolve_alert_in(tx, who, c.key, Some(c.summary)).await?,
+    ))
 }
 
 /// Filters of the event list.

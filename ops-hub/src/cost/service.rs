@@ -4,7 +4,7 @@ use chrono::Utc;
 use hub_core::api::page::{Page, PageRequest, page_of};
 use hub_core::auth::{Access, Principal};
 use hub_core::error::Validator;
-use hub_core::{Ctx, HubError};
+use hub_core::{Ctx, HubError, Tx};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
@@ -36,7 +36,20 @@ fn is_period(p: &str) -> bool {
 /// Stores the figure for its service, period and currency, replacing an older one. Costs of
 /// services the inventory does not know are kept: the service may be registered later.
 pub async fn record(ctx: &Ctx, who: &Principal, fig: CostFigure) -> Result<model::Model, HubError> {
-    who.require(&ctx.hub, Access::Write)?;
+    let mut tx = ctx.begin().await?;
+    let row = record_in(&mut tx, who, fig).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// [`record`] inside `tx`: the consumer of `hubmesh.sig.fin.cost` stores the figure in the
+/// transaction that also marks the signal processed.
+pub async fn record_in(
+    tx: &mut Tx<'_>,
+    who: &Principal,
+    fig: CostFigure,
+) -> Result<model::Model, HubError> {
+    who.require(tx.hub(), Access::Write)?;
     Validator::new()
         .text(&fig.service_id, "service_id", 200)
         .check(is_period(&fig.period), "period", "must be YYYY-MM")
@@ -53,7 +66,6 @@ pub async fn record(ctx: &Ctx, who: &Principal, fig: CostFigure) -> Result<model
         amount: Set(fig.amount),
         updated_at: Set(Utc::now()),
     };
-    let mut tx = ctx.begin().await?;
     model::Entity::insert(row)
         .on_conflict(
             OnConflict::columns([
@@ -64,7 +76,7 @@ pub async fn record(ctx: &Ctx, who: &Principal, fig: CostFigure) -> Result<model
             .update_columns([model::Column::Amount, model::Column::UpdatedAt])
             .to_owned(),
         )
-        .exec(&*tx)
+        .exec(&**tx)
         .await?;
     tx.emit(
         "ops_cost",
@@ -78,12 +90,10 @@ pub async fn record(ctx: &Ctx, who: &Principal, fig: CostFigure) -> Result<model
         },
     )
     .await?;
-    let row = model::Entity::find_by_id((fig.service_id.clone(), fig.period, fig.currency))
-        .one(&*tx)
+    model::Entity::find_by_id((fig.service_id, fig.period, fig.currency))
+        .one(&**tx)
         .await?
-        .ok_or_else(|| HubError::Internal("cost row vanished".into()))?;
-    tx.commit().await?;
-    Ok(row)
+        .ok_or_else(|| HubError::Internal("cost row vanished".into()))
 }
 
 /// The costs of one service, newest period first.

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use hub_core::auth::{Principal, PrincipalKind};
+use hub_core::auth::Principal;
 use hub_core::progress::model::{Severity, StateKind, state};
 use hub_core::progress::service::{raise_alert, resolve_alert};
 use hub_core::{Ctx, HubError};
@@ -20,16 +20,6 @@ use crate::evidence::model::EvidenceStatus;
 use crate::evidence::service::{NewEvidence, record};
 use crate::inventory::model::{Lifecycle, service};
 use crate::readiness::service::{PROBE, alert_key};
-
-/// The principal the ops hub acts as when it records probes and raises their alerts.
-pub fn system(ctx: &Ctx) -> Principal {
-    Principal {
-        sub: format!("{}-hub", ctx.hub),
-        kind: PrincipalKind::Service,
-        roles: vec![format!("{}:write", ctx.hub)],
-        domains: None,
-    }
-}
 
 /// What one round of probes found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,7 +66,7 @@ pub async fn round(
     cfg: &ProbeConfig,
     client: &reqwest::Client,
 ) -> Result<Round, HubError> {
-    let who = system(ctx);
+    let who = Principal::hub_itself(&ctx.hub);
     let pace = if cfg.spread {
         let n = targets().count(&ctx.db).await?;
         cfg.interval / u32::try_from(n.max(1)).unwrap_or(u32::MAX)
