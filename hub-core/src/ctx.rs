@@ -32,9 +32,9 @@ pub struct Ctx {
     committed: Arc<Mutex<Vec<mpsc::UnboundedSender<Arc<Event>>>>>,
     /// Woken after every commit that wrote outbox rows, so the relay needs no polling delay.
     pub outbox_wake: Arc<Notify>,
-    /// The hub's own service account: the one way to get a token for another hub's HTTP API
-    /// (`token_for(<its audience>)`). A hub never forwards a token it received. `None` when
-    /// the hub has no service account configured.
+    /// The hub's own service account: the one way to call another hub's HTTP API
+    /// (`federation::peer::get`, or `request`/`token_for` with the target's audience). A hub
+    /// never forwards a token it received. `None` when the hub has no service account.
     pub service_tokens: Option<Arc<ServiceTokenSource>>,
     /// How long a request to another hub may take (`nats.request_timeout_ms`).
     pub request_timeout: Duration,
