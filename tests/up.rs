@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::hubmesh;
 
@@ -50,19 +50,94 @@ async fn wait_until_up(dir: &Path) -> Value {
     }
 }
 
-#[tokio::test]
-async fn up_serves_every_hub_with_its_issuer_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let base = free_port_base();
-    let mut up = tokio::process::Command::new(env!("CARGO_BIN_EXE_hubmesh"))
+/// Starts `hubmesh up` on `dir` and `base`, its stdout piped.
+fn start_up(dir: &Path, base: u16) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_hubmesh"))
         .args(["up", "--port-base", &base.to_string(), "--data-dir"])
-        .arg(dir.path())
+        .arg(dir)
         .env_remove("HUBMESH_OIDC_ISSUER")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()
+        .unwrap()
+}
+
+/// Stops the mesh with SIGTERM, expects exit 0 and returns what it printed.
+async fn stop_up(mut up: tokio::process::Child) -> String {
+    let pid = up.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
         .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(20), up.wait())
+        .await
+        .expect("mesh stops")
+        .unwrap();
+    assert!(status.success(), "mesh exits 0 after SIGTERM: {status}");
+    let mut out = String::new();
+    use tokio::io::AsyncReadExt;
+    up.stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .await
+        .unwrap();
+    out
+}
+
+/// The stored secret hash of each hub's service account (`<hub>-hub`) in `identity.toml`.
+fn hub_account_hashes(dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join("identity.toml")).unwrap();
+    ["dev-hub", "ops-hub", "fin-hub"]
+        .iter()
+        .map(|id| {
+            let entry = text
+                .split("[[clients]]")
+                .find(|c| c.contains(&format!("id = \"{id}\"")))
+                .unwrap_or_else(|| panic!("{id} in identity.toml:\n{text}"));
+            let hash = entry
+                .lines()
+                .find_map(|l| l.strip_prefix("secret_hash = "))
+                .unwrap_or_else(|| panic!("{id} has a secret hash"));
+            assert!(hash.starts_with("\"$argon2id$"), "{id}: {hash}");
+            hash.to_owned()
+        })
+        .collect()
+}
+
+/// How hub `to` sees hub `from` when `from` calls it with its own service account, once `from`
+/// has heard of `to`.
+async fn seen_by(dir: &Path, endpoints: &Value, from: &str, to: &str) -> Value {
+    let admin = hubmesh(dir, None, &["token", "--hub", from])
+        .await
+        .ok()
+        .stdout;
+    let url = format!(
+        "{}/api/v1/federation/hubs/{to}/whoami",
+        endpoints["hubs"][from].as_str().unwrap()
+    );
+    let get = || {
+        hub_core::auth::http::client()
+            .get(&url)
+            .bearer_auth(admin.trim())
+            .send()
+    };
+    testkit::eventually(
+        &format!("{from} hears of {to}"),
+        Duration::from_secs(30),
+        || async { get().await.is_ok_and(|r| r.status() == 200) },
+    )
+    .await;
+    get().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+async fn up_serves_every_hub_with_its_issuer_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_port_base();
+    let up = start_up(dir.path(), base);
     let endpoints = wait_until_up(dir.path()).await;
     for (i, hub) in ["dev", "ops", "fin"].iter().enumerate() {
         assert_eq!(
@@ -115,28 +190,45 @@ async fn up_serves_every_hub_with_its_issuer_and_stops_on_sigterm() {
     assert_eq!(who.status(), 200);
     assert_eq!(who.json::<Value>().await.unwrap()["sub"], "admin");
 
+    // Each hub has its own service account: dev calls ops as dev-hub, not as the admin whose
+    // token it received; only hashes of the accounts' secrets are on disk.
+    let seen = seen_by(dir.path(), &endpoints, "dev", "ops").await;
+    assert_eq!(
+        (&seen["sub"], &seen["kind"]),
+        (&json!("dev-hub"), &json!("service"))
+    );
+    assert_eq!(seen["roles"], json!(["hub:read"]));
+    let hashes = hub_account_hashes(dir.path());
+    let written = std::fs::read_to_string(dir.path().join("endpoints.json")).unwrap();
+    let written: Value = serde_json::from_str(&written).unwrap();
+    let keys: Vec<&String> = written.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["hubs", "issuer"],
+        "endpoints.json holds no credentials"
+    );
+
     // SIGTERM stops the whole mesh cleanly.
-    let pid = up.id().unwrap().to_string();
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = tokio::time::timeout(Duration::from_secs(20), up.wait())
-        .await
-        .expect("mesh stops")
-        .unwrap();
-    assert!(status.success(), "mesh exits 0 after SIGTERM: {status}");
-    let mut out = String::new();
-    use tokio::io::AsyncReadExt;
-    up.stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .await
-        .unwrap();
+    let out = stop_up(up).await;
     assert!(
         out.contains("HUB") && out.contains(&format!("127.0.0.1:{}", base + 3)),
         "endpoint table printed: {out}"
     );
+    assert_eq!(
+        out.matches("client_secret=").count(),
+        1,
+        "only the new admin client's secret is printed: {out}"
+    );
+
+    // A restart gives every hub account a fresh secret, stored as a new hash, and calls work.
+    let up = start_up(dir.path(), base);
+    let endpoints = wait_until_up(dir.path()).await;
+    let seen = seen_by(dir.path(), &endpoints, "fin", "dev").await;
+    assert_eq!(seen["sub"], "fin-hub");
+    let rehashed = hub_account_hashes(dir.path());
+    for (before, after) in hashes.iter().zip(&rehashed) {
+        assert_ne!(before, after, "a fresh secret per start");
+    }
+    let out = stop_up(up).await;
+    assert!(!out.contains("client_secret="), "no secret printed: {out}");
 }

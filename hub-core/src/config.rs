@@ -47,6 +47,17 @@ pub struct RawOidc {
     pub kind_claim: Option<String>,
     /// Require header `typ: at+jwt` (RFC 9068). Default true; turn off for providers that do not set it.
     pub require_at_jwt: Option<bool>,
+    /// The hub's own service account at the issuer, for hub-to-hub calls (with `client_secret`).
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+}
+
+/// A hub's own service account in a mesh config (`[hubs.dev.oidc]`): each hub has its own.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHubOidc {
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
 }
 
 /// NATS settings as written in the file (`[nats]`); the URL itself is `nats_url`.
@@ -87,6 +98,8 @@ pub struct RawHubOverrides {
     pub public_url: Option<String>,
     /// NATS credentials of this hub (each hub has its own account user).
     pub nats: Option<RawNats>,
+    /// This hub's service account, replacing `[oidc] client_id` / `client_secret`.
+    pub oidc: Option<RawHubOidc>,
 }
 
 /// Configuration as read from file and environment, before validation.
@@ -146,6 +159,10 @@ impl RawConfig {
         set(&mut self.oidc.issuer, "HUBMESH_OIDC_ISSUER");
         set(&mut self.oidc.audience, "HUBMESH_OIDC_AUDIENCE");
         set(&mut self.oidc.roles_claim, "HUBMESH_OIDC_ROLES_CLAIM");
+        set(&mut self.oidc.client_id, "HUBMESH_OIDC_CLIENT_ID");
+        if let Some(v) = var("HUBMESH_OIDC_CLIENT_SECRET") {
+            self.oidc.client_secret = Some(Secret::new(v));
+        }
         set(&mut self.nats.user, "HUBMESH_NATS_USER");
         set(&mut self.nats.password, "HUBMESH_NATS_PASSWORD");
         set(&mut self.nats.nkey_seed, "HUBMESH_NATS_NKEY_SEED");
@@ -238,6 +255,7 @@ impl RawConfig {
                 .clone()
                 .unwrap_or_else(|| "kind".into()),
             require_at_jwt: self.oidc.require_at_jwt.unwrap_or(true),
+            service_account: self.service_account(over.oidc.as_ref())?,
         };
         let nats = nats_config(over.nats.as_ref().unwrap_or(&self.nats))?;
         Ok(HubConfig {
@@ -254,6 +272,28 @@ impl RawConfig {
             oidc,
             modules: self.modules.clone(),
         })
+    }
+
+    /// The hub's service account: its `[hubs.<name>.oidc]` entry, else the shared `[oidc]` one.
+    fn service_account(
+        &self,
+        over: Option<&RawHubOidc>,
+    ) -> Result<Option<ServiceAccount>, ConfigError> {
+        let (id, secret) = match over {
+            Some(o) => (&o.client_id, &o.client_secret),
+            None => (&self.oidc.client_id, &self.oidc.client_secret),
+        };
+        match (id, secret) {
+            (Some(id), Some(secret)) => Ok(Some(ServiceAccount {
+                client_id: id.clone(),
+                client_secret: secret.clone(),
+            })),
+            (None, None) => Ok(None),
+            _ => Err(invalid(
+                "oidc.client_id",
+                "client_id and client_secret go together",
+            )),
+        }
     }
 }
 
@@ -322,6 +362,37 @@ pub struct OidcConfig {
     pub domains_claim: String,
     pub kind_claim: String,
     pub require_at_jwt: bool,
+    /// The hub's own client at the issuer for calls to other hubs; `None`: it calls none.
+    pub service_account: Option<ServiceAccount>,
+}
+
+/// A hub's own confidential client: it requests client-credentials tokens for other hubs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceAccount {
+    pub client_id: String,
+    pub client_secret: Secret,
+}
+
+/// A secret value: `Debug` shows `***`, so no log line, error or config dump carries it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The plain value, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
 }
 
 /// How a hub proves itself to NATS.
@@ -428,6 +499,68 @@ mod tests {
         assert_eq!(fin.modules["fin"]["currency"].as_str(), Some("USD"));
         assert!(fin.modules["fin"]["rates"].is_table());
         assert!(raw.for_hub("dev").unwrap().modules.contains_key("fin"));
+    }
+
+    #[test]
+    fn the_service_account_comes_from_oidc_or_the_hub_section_and_never_shows() {
+        let raw: RawConfig = toml::from_str(
+            r#"
+            [oidc]
+            client_id = "shared"
+            client_secret = "file-secret"
+            [hubs.ops.oidc]
+            client_id = "ops-hub"
+            client_secret = "ops-secret"
+            "#,
+        )
+        .unwrap();
+        let account = |raw: &RawConfig, hub: &str| {
+            let a = raw.for_hub(hub).unwrap().oidc.service_account.unwrap();
+            (a.client_id, a.client_secret.expose().to_owned())
+        };
+        assert_eq!(
+            account(&raw, "dev"),
+            ("shared".into(), "file-secret".into())
+        );
+        assert_eq!(
+            account(&raw, "ops"),
+            ("ops-hub".into(), "ops-secret".into())
+        );
+        let env = raw
+            .clone()
+            .apply_env(|k| match k {
+                "HUBMESH_OIDC_CLIENT_ID" => Some("dev-hub".into()),
+                "HUBMESH_OIDC_CLIENT_SECRET" => Some("env-secret".into()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(
+            account(&env, "dev"),
+            ("dev-hub".into(), "env-secret".into())
+        );
+        let shown = format!("{raw:?} {:?}", env.for_hub("ops").unwrap());
+        for secret in ["file-secret", "ops-secret", "env-secret"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            RawConfig::default()
+                .for_hub("dev")
+                .unwrap()
+                .oidc
+                .service_account
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_client_id_without_its_secret_is_refused() {
+        let raw = RawConfig::default()
+            .apply_env(|k| (k == "HUBMESH_OIDC_CLIENT_ID").then(|| "dev-hub".into()))
+            .unwrap();
+        assert!(matches!(
+            raw.for_hub("dev"),
+            Err(ConfigError::Invalid { field, .. }) if field == "oidc.client_id"
+        ));
     }
 
     #[test]

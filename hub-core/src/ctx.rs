@@ -12,6 +12,7 @@ use sea_orm::{
 use serde::Serialize;
 use tokio::sync::{Mutex as AsyncMutex, Notify, OwnedMutexGuard, mpsc, oneshot};
 
+use crate::auth::ServiceTokenSource;
 use crate::bus::Bus;
 use crate::config::{DEFAULT_OUTBOX_RETENTION, DEFAULT_REQUEST_TIMEOUT};
 use crate::error::HubError;
@@ -31,6 +32,10 @@ pub struct Ctx {
     committed: Arc<Mutex<Vec<mpsc::UnboundedSender<Arc<Event>>>>>,
     /// Woken after every commit that wrote outbox rows, so the relay needs no polling delay.
     pub outbox_wake: Arc<Notify>,
+    /// The hub's own service account: the one way to call another hub's HTTP API
+    /// (`federation::peer::get`, or `request`/`token_for` with the target's audience). A hub
+    /// never forwards a token it received. `None` when the hub has no service account.
+    pub service_tokens: Option<Arc<ServiceTokenSource>>,
     /// How long a request to another hub may take (`nats.request_timeout_ms`).
     pub request_timeout: Duration,
     /// How long the relay keeps sent outbox rows (`nats.outbox_retention_days`).
@@ -63,6 +68,7 @@ impl Ctx {
             hub: hub.into(),
             bus,
             registry: Arc::default(),
+            service_tokens: None,
             committed: Arc::default(),
             outbox_wake: Arc::new(Notify::new()),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,

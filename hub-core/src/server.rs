@@ -71,6 +71,7 @@ impl App {
         let mut ctx = Ctx::new(db, &config.name, bus);
         ctx.request_timeout = config.nats.request_timeout;
         ctx.outbox_retention = config.nats.outbox_retention;
+        ctx.service_tokens = crate::auth::service_tokens_for(&config);
         let shutdown = CancellationToken::new();
         tokio::spawn(crate::bus::relay::run(ctx.clone(), shutdown.child_token()));
 
@@ -288,6 +289,7 @@ fn manifest(
         produces,
         rest_url: format!("{}/api/v1", config.public_url),
         mcp_url: format!("{}/mcp", config.public_url),
+        audience: config.oidc.audience.clone(),
         started_at: now,
         heartbeat_at: now,
         ttl_secs: config.nats.registry_ttl.as_secs(),

@@ -464,8 +464,10 @@ async fn wait_for_callback(listener: &TcpListener) -> anyhow::Result<(String, St
     }
 }
 
-/// Starts the local issuer on `127.0.0.1:<port_base>` unless an issuer is configured, and points
-/// every hub at it. Returns the issuer URL; the admin secret of a new identity file is printed once.
+/// Starts the local issuer on `127.0.0.1:<port_base>` unless an issuer is configured, points
+/// every hub at it and hands each hub its own service account (`<hub>-hub`) with a fresh secret,
+/// kept in memory only. Returns the issuer URL; the admin secret of a new identity file is
+/// printed once, the hubs' secrets never.
 pub async fn start_local_issuer(
     data_dir: &Path,
     port_base: u16,
@@ -492,6 +494,7 @@ pub async fn start_local_issuer(
     }
     for config in configs.iter_mut() {
         config.oidc.issuer = Some(url.clone());
+        config.oidc.service_account = Some(issuer.hub_service_account(&config.name)?);
     }
     let router = issuer.router();
     tokio::spawn(async move {

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 
 pub use extract::bearer_token;
 pub use oidc::OidcVerifier;
-pub use principal::{Access, Principal, PrincipalKind};
+pub use principal::{Access, Principal, PrincipalKind, hub_subject};
 pub use service_account::ServiceTokenSource;
 
 /// Why a bearer token was refused. The text is safe to show to the caller: it never contains the token.
@@ -48,6 +48,20 @@ pub fn verifier_for(config: &crate::config::HubConfig) -> std::sync::Arc<dyn Tok
             hub: config.name.clone(),
         }),
     }
+}
+
+/// The hub's own token source for calls to other hubs: its service account at the configured
+/// issuer. `None` without either: such a hub makes no hub-to-hub HTTP calls.
+pub fn service_tokens_for(
+    config: &crate::config::HubConfig,
+) -> Option<std::sync::Arc<ServiceTokenSource>> {
+    let issuer = config.oidc.issuer.as_deref()?;
+    let account = config.oidc.service_account.as_ref()?;
+    Some(std::sync::Arc::new(ServiceTokenSource::new(
+        issuer,
+        &account.client_id,
+        account.client_secret.expose(),
+    )))
 }
 
 /// Refuses every token because no issuer is configured.

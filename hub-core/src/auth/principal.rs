@@ -32,6 +32,12 @@ impl Access {
     }
 }
 
+/// The subject hub `hub` acts as, `<hub>-hub`: in its own work, and as the client id of its
+/// service account when it calls other hubs.
+pub fn hub_subject(hub: &str) -> String {
+    format!("{hub}-hub")
+}
+
 /// The authenticated caller, as proven by a verified access token.
 ///
 /// `domains: None` means the principal is not limited to particular domains.
@@ -48,7 +54,7 @@ impl Principal {
     /// `<hub>-hub`, a service that may write to that hub in every domain.
     pub fn hub_itself(hub: &str) -> Self {
         Self {
-            sub: format!("{hub}-hub"),
+            sub: hub_subject(hub),
             kind: PrincipalKind::Service,
             roles: vec![Self::scope(hub, Access::Write)],
             domains: None,

@@ -51,6 +51,18 @@ impl ServiceTokenSource {
         &self.client_id
     }
 
+    /// A request to `url` on the hub whose audience is `audience`, carrying this account's own
+    /// token for that hub: how a hub calls another hub over HTTP.
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        audience: &str,
+    ) -> Result<reqwest::RequestBuilder, AuthError> {
+        let token = self.token_for(audience).await?;
+        Ok(self.http.request(method, url).bearer_auth(token))
+    }
+
     /// A bearer token whose audience is `resource` (the target hub's URL or audience).
     pub async fn token_for(&self, resource: &str) -> Result<String, AuthError> {
         let mut state = self.state.lock().await;

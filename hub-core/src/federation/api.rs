@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 use super::model as alert;
 use super::registry::HubManifest;
 use super::service::{self, Openness};
-use crate::api::extract::{Json, Query};
+use crate::api::extract::{Json, Path, Query};
 use crate::api::page::{Page, PageParams, PageRequest};
 use crate::api::problem::Problem;
 use crate::auth::Principal;
@@ -21,6 +21,7 @@ use crate::progress::model::{Severity, State as AlertState, StateKind};
 pub fn router() -> OpenApiRouter<Hub> {
     OpenApiRouter::new()
         .routes(routes!(federation_hubs))
+        .routes(routes!(federation_hub_whoami))
         .routes(routes!(federation_alerts))
 }
 
@@ -38,6 +39,19 @@ async fn federation_hubs(
 ) -> Result<Json<HubList>, HubError> {
     let items = service::list_hubs(hub.ctx(), &who).await?;
     Ok(Json(HubList { items }))
+}
+
+/// This hub as hub `name` sees it: this hub calls `name`'s `whoami` with its own service
+/// account, so an operator can check that hub-to-hub calls are trusted. 503 when the call fails.
+#[utoipa::path(get, path = "/api/v1/federation/hubs/{name}/whoami", tag = "federation", params(("name" = String, Path)),
+    responses((status = 200, body = Principal), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 503, body = Problem)))]
+async fn federation_hub_whoami(
+    State(hub): State<Hub>,
+    who: Principal,
+    Path(name): Path<String>,
+) -> Result<Json<Principal>, HubError> {
+    Ok(Json(service::peer_whoami(hub.ctx(), &who, &name).await?))
 }
 
 /// A risk or alert of some hub, in its latest reported state.

@@ -50,6 +50,8 @@ pub struct HubManifest {
     pub produces: Vec<String>,
     pub rest_url: String,
     pub mcp_url: String,
+    /// The `aud` the hub's tokens must carry: other hubs request their tokens for it.
+    pub audience: String,
     pub started_at: DateTime<Utc>,
     /// When the hub last put this entry.
     pub heartbeat_at: DateTime<Utc>,
@@ -134,6 +136,7 @@ mod tests {
             produces: Vec::new(),
             rest_url: String::new(),
             mcp_url: String::new(),
+            audience: String::new(),
             started_at: Utc::now(),
             heartbeat_at: Utc::now(),
             ttl_secs,

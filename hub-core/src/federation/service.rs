@@ -6,6 +6,7 @@ use tokio::time::Instant;
 use utoipa::ToSchema;
 
 use super::model as alert;
+use super::peer;
 use super::registry::HubManifest;
 use crate::api::page::{Page, PageRequest, page_of};
 use crate::auth::{Access, Principal};
@@ -16,6 +17,19 @@ use crate::error::HubError;
 pub async fn list_hubs(ctx: &Ctx, who: &Principal) -> Result<Vec<HubManifest>, HubError> {
     who.require(&ctx.hub, Access::Read)?;
     Ok(ctx.registry.live_at(Instant::now()))
+}
+
+/// This hub as live hub `name` sees it, from `name`'s `whoami` called with this hub's own
+/// service account.
+pub async fn peer_whoami(ctx: &Ctx, who: &Principal, name: &str) -> Result<Principal, HubError> {
+    who.require(&ctx.hub, Access::Read)?;
+    let peer = ctx
+        .registry
+        .live_at(Instant::now())
+        .into_iter()
+        .find(|m| m.name == name)
+        .ok_or_else(|| HubError::not_found("hub", name))?;
+    peer::get(ctx, &peer, "/whoami").await
 }
 
 /// Which federation alerts to list.

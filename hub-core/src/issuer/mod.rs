@@ -16,7 +16,8 @@ use jsonwebtoken::{Algorithm, Header, encode};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::auth::{Principal, PrincipalKind};
+use crate::auth::{Principal, PrincipalKind, hub_subject};
+use crate::config::{Secret, ServiceAccount};
 use keys::{KEYS_FILE, KeyRing};
 use store::{ClientEntry, IDENTITY_FILE, IdentityFile, UserEntry, hash_secret, random_token};
 
@@ -105,6 +106,9 @@ pub struct NewAdminSecret {
 pub const ADMIN_CLIENT: &str = "admin";
 /// The public client `hubmesh login` uses for the browser flow.
 pub const CLI_CLIENT: &str = "hubmesh-cli";
+
+/// Roles of a hub's own service account at the other hubs: a hub only ever reads another.
+pub const HUB_SERVICE_ROLES: &[&str] = &["hub:read"];
 
 /// A new client for [`LocalIssuer::add_client`].
 #[derive(Debug, Clone)]
@@ -352,6 +356,19 @@ impl LocalIssuer {
             Ok(())
         })?;
         Ok(secret)
+    }
+
+    /// Hub `hub`'s own service account (client id [`hub_subject`]) with a fresh secret; created with
+    /// [`HUB_SERVICE_ROLES`] when missing, an existing entry keeps its roles. `hubmesh up` calls
+    /// this on every start and hands the secret to the hub in memory: only its hash is stored.
+    pub fn hub_service_account(&self, hub: &str) -> Result<ServiceAccount, IssuerError> {
+        let client_id = hub_subject(hub);
+        let roles: Vec<String> = HUB_SERVICE_ROLES.iter().map(|r| r.to_string()).collect();
+        let secret = self.reset_client_secret(&client_id, &roles)?;
+        Ok(ServiceAccount {
+            client_id,
+            client_secret: Secret::new(secret),
+        })
     }
 
     /// Adds a user who logs in through the authorize form with `password`.

@@ -8,7 +8,7 @@ use hub_core::issuer::service::code_challenge;
 use hub_core::issuer::{CLI_CLIENT, LocalIssuer, NewClient, NewUser};
 use serde_json::Value;
 
-use super::{AUD, Idp, ServedHub, http};
+use super::{AUD, Idp, ServedHub, claims_of, http};
 
 async fn token_call(idp: &Idp, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> (u16, Value) {
     let mut req = http().post(format!("{}/token", idp.url)).form(form);
@@ -17,12 +17,6 @@ async fn token_call(idp: &Idp, form: &[(&str, &str)], basic: Option<(&str, &str)
     }
     let res = req.send().await.unwrap();
     (res.status().as_u16(), res.json().await.unwrap())
-}
-
-fn claims_of(token: &str) -> Value {
-    jsonwebtoken::dangerous::insecure_decode::<Value>(token)
-        .unwrap()
-        .claims
 }
 
 #[tokio::test]
