@@ -30,10 +30,5 @@ pub mod summary;
 pub mod tpsc;
 
 pub use ctx::{Ctx, Tx};
-
-/// Every binary, test and benchmark with a hub in it allocates through mimalloc: the request
-/// path allocates a lot of small, short-lived objects, which glibc's malloc serves slower.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub use error::HubError;
 pub use hub::Hub;
