@@ -395,13 +395,31 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// How a hub proves itself to NATS.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How a hub proves itself to NATS. Its `Debug` shows no password or seed.
+#[derive(Clone, PartialEq, Eq)]
 pub enum NatsAuth {
     None,
     UserPassword { user: String, password: String },
     NKey { seed: String },
     CredsFile(PathBuf),
+}
+
+impl NatsAuth {
+    /// Who the hub claims to be, without the secret: for logs and errors.
+    pub fn describe(&self) -> String {
+        match self {
+            NatsAuth::None => "no credentials".into(),
+            NatsAuth::UserPassword { user, .. } => format!("user {user}"),
+            NatsAuth::NKey { .. } => "an nkey".into(),
+            NatsAuth::CredsFile(path) => format!("creds file {}", path.display()),
+        }
+    }
+}
+
+impl std::fmt::Debug for NatsAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NatsAuth({})", self.describe())
+    }
 }
 
 /// Validated NATS settings (used when `nats_url` is set; the window and TTL also by the in-process bus).

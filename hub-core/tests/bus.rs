@@ -229,19 +229,9 @@ crate::both!(
 async fn writes_are_accepted_while_nats_is_down_and_drain_when_it_returns() {
     let mut server = NatsServer::start().await;
     let url = server.url();
-    let (db, _dir) = crate::support::fresh_database(Backend::Sqlite).await;
-    let mut config = HubConfig::with_database("dev", &db).unwrap();
-    config.nats_url = Some(url);
-    let hub = TestHub {
-        app: hub_core::server::App::build(
-            config,
-            Arc::new(crate::support::SpelledTokens),
-            Vec::new(),
-        )
+    let hub = TestHub::from_config(Backend::Sqlite, "dev", |c| c.nats_url = Some(url))
         .await
-        .unwrap(),
-        _dir,
-    };
+        .expect("hub starts");
     let bus = hub.ctx().bus.clone();
     let mut rx = events(&bus, "reader", "hubmesh.evt.dev.>");
     hub.post("/api/v1/domains", ADMIN, json!({"slug": "a", "name": "A"}))

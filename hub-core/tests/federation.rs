@@ -24,7 +24,7 @@ async fn hub(backend: Backend, name: &str, bus: Arc<dyn Bus>, timeout: Duration)
 
 /// Asks for a capability at `dev`, retrying while the responder of its hub is not yet
 /// registered (on a real server a subscription takes a moment to reach it).
-async fn request_at(dev: &TestHub, body: Value) -> Res {
+pub(crate) async fn request_at(dev: &TestHub, body: Value) -> Res {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let res = dev

@@ -14,6 +14,7 @@ mod mcp;
 mod mcp_conformance;
 mod messages;
 mod modules;
+mod nats_permissions;
 mod progress;
 mod repos;
 mod summary;

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use hub_core::config::HubConfig;
 use hub_core::module::HubModule;
-use hub_core::server::App;
+use hub_core::server::{App, StartError};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -55,6 +55,20 @@ impl TestHub {
             .await
             .expect("hub starts");
         Self { app, _dir: dir }
+    }
+
+    /// A hub named `name` on a fresh database of `backend` that connects to the bus of its
+    /// config as a hub binary does; `tweak` adjusts the config (`nats_url`, `[nats]`).
+    pub async fn from_config(
+        backend: Backend,
+        name: &str,
+        tweak: impl FnOnce(&mut HubConfig),
+    ) -> Result<Self, StartError> {
+        let (url, dir) = fresh_database(backend).await;
+        let mut config = HubConfig::with_database(name, &url).expect("config");
+        tweak(&mut config);
+        let app = App::build(config, Arc::new(SpelledTokens), Vec::new()).await?;
+        Ok(Self { app, _dir: dir })
     }
 
     pub fn ctx(&self) -> &hub_core::Ctx {

@@ -51,6 +51,9 @@ pub enum BusError {
     /// The bus cannot be reached or refused the operation for now; retrying may succeed.
     #[error("bus unavailable: {0}")]
     Unavailable(String),
+    /// The bus rejected this hub's credentials; retrying will not help until they change.
+    #[error("{0}")]
+    Refused(String),
     /// Nobody serves the subject of a request.
     #[error("no responder on {0}")]
     NoResponders(String),

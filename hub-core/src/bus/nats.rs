@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_nats::ConnectErrorKind;
 use async_nats::jetstream::{self, consumer, kv, stream};
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -49,33 +50,31 @@ fn unavailable(e: impl std::fmt::Display) -> BusError {
 
 impl NatsBus {
     /// Connects to `url` as hub `hub` with the credentials and TLS settings of `cfg`.
-    /// Returns at once: an unreachable server is retried in the background.
+    /// Credentials the server rejects fail here, at start; an unreachable server does not: the
+    /// client then connects and reconnects in the background, and this returns at once.
     pub async fn connect(url: &str, cfg: &NatsConfig, hub: &str) -> Result<Self, BusError> {
-        let mut opts = match &cfg.auth {
-            NatsAuth::None => async_nats::ConnectOptions::new(),
-            NatsAuth::UserPassword { user, password } => {
-                async_nats::ConnectOptions::with_user_and_password(user.clone(), password.clone())
-            }
-            NatsAuth::NKey { seed } => async_nats::ConnectOptions::with_nkey(seed.clone()),
-            NatsAuth::CredsFile(path) => async_nats::ConnectOptions::with_credentials_file(path)
-                .await
-                .map_err(|e| unavailable(format!("creds file {}: {e}", path.display())))?,
+        let opts = connect_options(cfg, hub).await?;
+        let client = match opts.clone().connect(url).await {
+            Ok(client) => client,
+            Err(e) => match e.kind() {
+                ConnectErrorKind::AuthorizationViolation | ConnectErrorKind::Authentication => {
+                    // Neither the kind nor who the hub claims to be holds a secret; the URL may
+                    // (`nats://user:password@…`), so it is left out.
+                    return Err(BusError::Refused(format!(
+                        "NATS refused the credentials of hub {hub} ({}): {}",
+                        cfg.auth.describe(),
+                        e.kind()
+                    )));
+                }
+                _ => {
+                    tracing::warn!(hub, error = %e, "NATS unreachable; connecting in the background");
+                    opts.retry_on_initial_connect()
+                        .connect(url)
+                        .await
+                        .map_err(unavailable)?
+                }
+            },
         };
-        opts = opts
-            .name(format!("hubmesh-{hub}"))
-            .retry_on_initial_connect()
-            .max_reconnects(None)
-            .require_tls(cfg.require_tls)
-            .event_callback(|event| async move {
-                tracing::info!(%event, "nats connection");
-            });
-        if let Some(ca) = &cfg.tls_ca_file {
-            opts = opts.add_root_certificates(ca.clone());
-        }
-        if let Some((cert, key)) = &cfg.client_cert {
-            opts = opts.add_client_certificate(cert.clone(), key.clone());
-        }
-        let client = opts.connect(url).await.map_err(unavailable)?;
         let js = jetstream::context::ContextBuilder::new()
             .timeout(API_TIMEOUT)
             .build(client.clone());
@@ -88,6 +87,45 @@ impl NatsBus {
             buckets: Mutex::default(),
         })))
     }
+}
+
+/// The client options for hub `hub`: its credentials, TLS, and reply inboxes under
+/// `_INBOX.<hub>`, so a hub's NATS user needs to subscribe only to its own inboxes.
+async fn connect_options(
+    cfg: &NatsConfig,
+    hub: &str,
+) -> Result<async_nats::ConnectOptions, BusError> {
+    let mut opts = match &cfg.auth {
+        NatsAuth::None => async_nats::ConnectOptions::new(),
+        NatsAuth::UserPassword { user, password } => {
+            async_nats::ConnectOptions::with_user_and_password(user.clone(), password.clone())
+        }
+        NatsAuth::NKey { seed } => async_nats::ConnectOptions::with_nkey(seed.clone()),
+        NatsAuth::CredsFile(path) => async_nats::ConnectOptions::with_credentials_file(path)
+            .await
+            .map_err(|e| unavailable(format!("creds file {}: {e}", path.display())))?,
+    };
+    opts = opts
+        .name(format!("hubmesh-{hub}"))
+        .custom_inbox_prefix(format!("_INBOX.{hub}"))
+        .max_reconnects(None)
+        .require_tls(cfg.require_tls)
+        .event_callback(|event| async move {
+            // The server's errors name a publish or subscription this hub's user may not
+            // make (`Permissions Violation for Publish to "…"`): the operator has to act.
+            if let async_nats::Event::ServerError(_) = &event {
+                tracing::warn!(%event, "nats connection");
+            } else {
+                tracing::info!(%event, "nats connection");
+            }
+        });
+    if let Some(ca) = &cfg.tls_ca_file {
+        opts = opts.add_root_certificates(ca.clone());
+    }
+    if let Some((cert, key)) = &cfg.client_cert {
+        opts = opts.add_client_certificate(cert.clone(), key.clone());
+    }
+    Ok(opts)
 }
 
 impl Inner {

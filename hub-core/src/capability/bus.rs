@@ -91,7 +91,7 @@ pub(super) async fn ask(ctx: &Ctx, hub: &str, routed: &Routed) -> Result<Answer,
             "hub {hub} did not answer for capability {address} within {} ms",
             after.as_millis()
         ))),
-        Err(e @ BusError::Unavailable(_)) => Err(e.into()),
+        Err(e @ (BusError::Unavailable(_) | BusError::Refused(_))) => Err(e.into()),
     }
 }
 
