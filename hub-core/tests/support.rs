@@ -6,15 +6,13 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::{Method, Request};
 use hub_core::config::HubConfig;
 use hub_core::module::HubModule;
 use hub_core::server::{App, StartError};
 use serde_json::Value;
-use tower::ServiceExt;
 
-pub use testkit::{ADMIN, Backend, SpelledTokens, eventually, fresh_database};
+pub use testkit::{ADMIN, Backend, Res, SpelledTokens, eventually, fresh_database};
 
 /// A hub built in-process, driven through its router.
 pub struct TestHub {
@@ -98,18 +96,7 @@ impl TestHub {
     }
 
     pub async fn send(&self, req: Request<Body>) -> Res {
-        let res = self.app.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Res {
-            status,
-            headers,
-            json,
-            text,
-        }
+        testkit::respond(&self.app.router, req).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Res {
@@ -156,53 +143,6 @@ impl TestHub {
     /// How many outbox events of `kind` (`<resource>.<action>`) were written.
     pub async fn outbox_count(&self, kind: &str) -> u64 {
         self.events(kind).await.len() as u64
-    }
-}
-
-/// A response as tests see it.
-#[derive(Debug)]
-pub struct Res {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub json: Value,
-    pub text: String,
-}
-
-impl Res {
-    /// Asserts the status, printing the body when it differs.
-    pub fn expect(self, status: u16) -> Self {
-        assert_eq!(
-            self.status.as_u16(),
-            status,
-            "unexpected status; body: {}",
-            self.text
-        );
-        self
-    }
-
-    /// Asserts an RFC 9457 problem with `status` and returns it.
-    pub fn problem(self, status: u16) -> Value {
-        let this = self.expect(status);
-        assert_eq!(
-            this.headers
-                .get("content-type")
-                .map(|v| v.to_str().unwrap()),
-            Some("application/problem+json")
-        );
-        assert_eq!(this.json["status"], status);
-        this.json
-    }
-
-    /// The `field` names of a problem's `errors`.
-    pub fn fields(problem: &Value) -> Vec<String> {
-        problem["errors"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
     }
 }
 

@@ -1,6 +1,11 @@
 //! Helpers shared by the workspace's tests and benchmarks: a token verifier that reads the
-//! principal from the token text, fresh databases on SQLite and PostgreSQL, and awaiting a condition.
+//! principal from the token text, fresh databases on SQLite and PostgreSQL, awaiting a condition,
+//! and driving a hub's router in-process (`respond`, `Res`).
 //! Only ever a dev-dependency: no shipped binary can be reached through it.
+
+mod http;
+
+pub use http::{Res, respond};
 
 use async_trait::async_trait;
 use hub_core::auth::{AuthError, Principal, PrincipalKind, TokenVerifier};
