@@ -2,123 +2,16 @@
 //! version, profile, sessions bound to their opener), tool listing by role and profile, tool
 //! errors that keep the session, and module tools beside the core ones.
 
-use axum::body::Body;
-use axum::http::{Method, Request};
+use axum::http::Method;
 use hub_core::HubError;
 use hub_core::auth::Access;
 use hub_core::mcp::{McpTool, NoArgs, ToolCall};
 use hub_core::module::{HubBuilder, HubModule, ModuleError, ModuleManifest};
 use serde_json::{Value, json};
 
+use testkit::mcp::{Session, init_body, mcp_request};
+
 use crate::support::{ADMIN, Backend, Res, TestHub};
-
-const LEGACY: &str = "2025-11-25";
-
-/// A JSON-RPC request to `/mcp`; `headers` may add or override headers.
-fn mcp_request(
-    token: Option<&str>,
-    session: Option<&str>,
-    body: &Value,
-    headers: &[(&str, &str)],
-) -> Request<Body> {
-    let mut req = Request::builder()
-        .method(Method::POST)
-        .uri("/mcp")
-        .header("host", "127.0.0.1:7101")
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream");
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    if let Some(s) = session {
-        req = req
-            .header("mcp-session-id", s)
-            .header("mcp-protocol-version", LEGACY);
-    }
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    req.body(Body::from(body.to_string())).unwrap()
-}
-
-/// The JSON-RPC message of a response, whether sent as JSON or as one SSE event.
-fn rpc_body(res: &Res) -> Value {
-    if !res.json.is_null() {
-        return res.json.clone();
-    }
-    res.text
-        .lines()
-        .filter_map(|l| l.strip_prefix("data:"))
-        .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
-        .find(|v| v.get("id").is_some())
-        .unwrap_or_else(|| panic!("no JSON-RPC response in {:?}", res.text))
-}
-
-/// An MCP session over the legacy (session) lifecycle.
-struct Session<'a> {
-    hub: &'a TestHub,
-    token: String,
-    id: String,
-    next: u64,
-}
-
-impl<'a> Session<'a> {
-    async fn open(hub: &'a TestHub, token: &str, query: &str) -> Session<'a> {
-        let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-            "protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}});
-        let mut req = mcp_request(Some(token), None, &init, &[]);
-        *req.uri_mut() = format!("/mcp{query}").parse().unwrap();
-        let res = hub.send(req).await.expect(200);
-        let id = res.headers["mcp-session-id"].to_str().unwrap().to_owned();
-        assert_eq!(rpc_body(&res)["result"]["protocolVersion"], LEGACY);
-        let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-        let mut req = mcp_request(Some(token), Some(&id), &note, &[]);
-        *req.uri_mut() = format!("/mcp{query}").parse().unwrap();
-        hub.send(req).await.expect(202);
-        Session {
-            hub,
-            token: token.to_owned(),
-            id,
-            next: 1,
-        }
-    }
-
-    async fn rpc(&mut self, method: &str, params: Value) -> Value {
-        self.next += 1;
-        let body = json!({"jsonrpc": "2.0", "id": self.next, "method": method, "params": params});
-        let res = self
-            .hub
-            .send(mcp_request(Some(&self.token), Some(&self.id), &body, &[]))
-            .await
-            .expect(200);
-        rpc_body(&res)
-    }
-
-    async fn tool_names(&mut self) -> Vec<String> {
-        let res = self.rpc("tools/list", json!({})).await;
-        res["result"]["tools"]
-            .as_array()
-            .unwrap_or_else(|| panic!("no tools in {res}"))
-            .iter()
-            .map(|t| t["name"].as_str().unwrap().to_owned())
-            .collect()
-    }
-
-    /// Calls a tool; returns its result (`isError` included).
-    async fn call(&mut self, tool: &str, args: Value) -> Value {
-        let res = self
-            .rpc("tools/call", json!({"name": tool, "arguments": args}))
-            .await;
-        res.get("result")
-            .cloned()
-            .unwrap_or_else(|| panic!("{tool} gave no result: {res}"))
-    }
-}
-
-fn init_body() -> Value {
-    json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-        "protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}})
-}
 
 #[tokio::test]
 async fn a_missing_token_gets_401_with_the_resource_metadata() {
@@ -184,7 +77,7 @@ async fn foreign_origins_bad_versions_and_unknown_profiles_are_refused() {
 async fn a_session_belongs_to_the_principal_that_opened_it() {
     let hub = TestHub::new(Backend::Sqlite).await;
     let alice = "sub=alice;roles=hub:write";
-    let mut session = Session::open(&hub, alice, "").await;
+    let mut session = Session::open(&hub.app.router, alice, "").await;
     assert_eq!(session.id.len(), 36, "a random UUID");
     let list = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/list"});
     let res = hub
@@ -198,14 +91,14 @@ async fn a_session_belongs_to_the_principal_that_opened_it() {
     res.problem(403);
     // The owner keeps using it.
     assert!(session.tool_names().await.contains(&"whoami".to_owned()));
-    let other = Session::open(&hub, alice, "").await;
+    let other = Session::open(&hub.app.router, alice, "").await;
     assert_ne!(other.id, session.id);
 }
 
 #[tokio::test]
 async fn tools_are_listed_by_role_and_profile() {
     let hub = TestHub::with_modules(Backend::Sqlite, "dev", vec![Box::new(Greeter)]).await;
-    let mut admin = Session::open(&hub, ADMIN, "").await;
+    let mut admin = Session::open(&hub.app.router, ADMIN, "").await;
     let all = admin.tool_names().await;
     for name in ["whoami", "list_domains", "greet", "reset_greetings"] {
         assert!(
@@ -231,7 +124,8 @@ async fn tools_are_listed_by_role_and_profile() {
     assert_eq!(list_domains["annotations"]["readOnlyHint"], true);
 
     // A reader does not see the admin tool; the module profile narrows the list.
-    let mut reader = Session::open(&hub, "sub=r;roles=hub:read", "?profile=greeter").await;
+    let mut reader =
+        Session::open(&hub.app.router, "sub=r;roles=hub:read", "?profile=greeter").await;
     let names = reader.tool_names().await;
     assert!(names.contains(&"greet".to_owned()) && names.contains(&"whoami".to_owned()));
     assert!(!names.contains(&"reset_greetings".to_owned()), "{names:?}");
@@ -254,7 +148,7 @@ async fn tools_are_listed_by_role_and_profile() {
 #[tokio::test]
 async fn bad_calls_are_tool_errors_and_the_session_goes_on() {
     let hub = TestHub::new(Backend::Sqlite).await;
-    let mut s = Session::open(&hub, ADMIN, "").await;
+    let mut s = Session::open(&hub.app.router, ADMIN, "").await;
     let res = s.call("list_domains", json!({"limit": "many"})).await;
     assert_eq!(res["isError"], true, "{res}");
     assert!(
@@ -327,7 +221,7 @@ async fn a_module_tool_that_takes_a_core_name_fails_only_that_module() {
             .contains("whoami"),
         "{modules}"
     );
-    let mut s = Session::open(&hub, ADMIN, "").await;
+    let mut s = Session::open(&hub.app.router, ADMIN, "").await;
     let names = s.tool_names().await;
     assert_eq!(names.iter().filter(|n| *n == "whoami").count(), 1);
 }
@@ -383,7 +277,7 @@ impl HubModule for Usurper {
 #[tokio::test]
 async fn list_hubs_and_get_federation_alerts_show_the_federation() {
     let hub = TestHub::new(Backend::Sqlite).await;
-    let mut s = Session::open(&hub, "sub=reader;roles=hub:read", "").await;
+    let mut s = Session::open(&hub.app.router, "sub=reader;roles=hub:read", "").await;
     assert!(s.tool_names().await.contains(&"list_hubs".to_owned()));
     crate::support::eventually(
         "the hub's own heartbeat",

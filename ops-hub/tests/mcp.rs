@@ -1,101 +1,14 @@
 //! The ops MCP tools over the hub's `/mcp` endpoint, beside the core tools.
 
-use axum::body::Body;
-use axum::http::{Method, Request};
-use serde_json::{Value, json};
+use serde_json::json;
+
+use testkit::mcp::Session;
 
 use crate::both;
-use crate::support::{ADMIN, READER, Res, TestHub};
-
-const PROTOCOL: &str = "2025-11-25";
-
-fn request(token: &str, session: Option<&str>, body: &Value) -> Request<Body> {
-    let mut req = Request::builder()
-        .method(Method::POST)
-        .uri("/mcp")
-        .header("host", "127.0.0.1:7101")
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("authorization", format!("Bearer {token}"));
-    if let Some(s) = session {
-        req = req
-            .header("mcp-session-id", s)
-            .header("mcp-protocol-version", PROTOCOL);
-    }
-    req.body(Body::from(body.to_string())).unwrap()
-}
-
-/// The JSON-RPC message of a response, sent as JSON or as one SSE event.
-fn rpc_body(res: &Res) -> Value {
-    if !res.json.is_null() {
-        return res.json.clone();
-    }
-    res.text
-        .lines()
-        .filter_map(|l| l.strip_prefix("data:"))
-        .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
-        .find(|v| v.get("id").is_some())
-        .unwrap_or_else(|| panic!("no JSON-RPC response in {:?}", res.text))
-}
-
-struct Session<'a> {
-    hub: &'a TestHub,
-    token: &'a str,
-    id: String,
-    next: u64,
-}
-
-impl<'a> Session<'a> {
-    async fn open(hub: &'a TestHub, token: &'a str) -> Session<'a> {
-        let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-            "protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "ops-test", "version": "0"}}});
-        let res = hub.send(request(token, None, &init)).await.expect(200);
-        let id = res.headers["mcp-session-id"].to_str().unwrap().to_owned();
-        let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-        hub.send(request(token, Some(&id), &note)).await.expect(202);
-        Session {
-            hub,
-            token,
-            id,
-            next: 1,
-        }
-    }
-
-    async fn rpc(&mut self, method: &str, params: Value) -> Value {
-        self.next += 1;
-        let body = json!({"jsonrpc": "2.0", "id": self.next, "method": method, "params": params});
-        let res = self
-            .hub
-            .send(request(self.token, Some(&self.id), &body))
-            .await
-            .expect(200);
-        rpc_body(&res)
-    }
-
-    /// A successful call's structured result.
-    async fn ok(&mut self, tool: &str, args: Value) -> Value {
-        let res = self
-            .rpc("tools/call", json!({"name": tool, "arguments": args}))
-            .await;
-        assert_ne!(res["result"]["isError"], true, "{tool} failed: {res}");
-        res["result"]["structuredContent"].clone()
-    }
-
-    /// A failed call's text.
-    async fn fails(&mut self, tool: &str, args: Value) -> String {
-        let res = self
-            .rpc("tools/call", json!({"name": tool, "arguments": args}))
-            .await;
-        assert_eq!(res["result"]["isError"], true, "{tool} should fail: {res}");
-        res["result"]["content"][0]["text"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-}
+use crate::support::{ADMIN, READER, TestHub};
 
 both!(the_ops_tools_work_over_mcp, |hub: TestHub| async move {
-    let mut s = Session::open(&hub, ADMIN).await;
+    let mut s = Session::open(&hub.app.router, ADMIN, "").await;
     let listed = s.rpc("tools/list", json!({})).await;
     let names: Vec<&str> = listed["result"]["tools"]
         .as_array()
@@ -172,7 +85,7 @@ both!(the_ops_tools_work_over_mcp, |hub: TestHub| async move {
             .await
             .contains("not found")
     );
-    let mut reader = Session::open(&hub, READER).await;
+    let mut reader = Session::open(&hub.app.router, READER, "").await;
     assert!(
         reader
             .fails(

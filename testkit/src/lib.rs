@@ -1,9 +1,10 @@
 //! Helpers shared by the workspace's tests and benchmarks: a token verifier that reads the
 //! principal from the token text, fresh databases on SQLite and PostgreSQL, awaiting a condition,
-//! and driving a hub's router in-process (`respond`, `Res`).
+//! and driving a hub's router in-process (`respond`, `Res`, and an MCP session in `mcp`).
 //! Only ever a dev-dependency: no shipped binary can be reached through it.
 
 mod http;
+pub mod mcp;
 
 pub use http::{Res, respond};
 
