@@ -18,6 +18,7 @@ use std::time::Duration;
 use hub_core::Hub;
 use hub_core::mcp::McpTool;
 use hub_core::module::{HubBuilder, HubModule, MigratorRef, ModuleError, ModuleManifest};
+use hub_core::progress::viability::{VIABILITY, ViabilityAlert};
 use utoipa_axum::router::OpenApiRouter;
 
 /// The hub's short name: in events, subjects, role names and default ports.
@@ -37,7 +38,7 @@ impl HubModule for DevModule {
             name: "dev hub".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             description: "Topics, workplans, workstreams, tasks, decisions and notes".into(),
-            consumes: vec![fin_signal::PRESSURE.into(), fin_signal::VIABILITY.into()],
+            consumes: vec![fin_signal::PRESSURE.into(), VIABILITY.into()],
             produces: Vec::new(),
             config_schema: None,
         }
@@ -57,11 +58,7 @@ impl HubModule for DevModule {
             fin_signal::PRESSURE,
             fin_signal::bus::Pressure,
         );
-        hub.on_bus(
-            "fin-viability",
-            fin_signal::VIABILITY,
-            fin_signal::bus::Viability,
-        );
+        hub.on_bus("fin-viability", VIABILITY, ViabilityAlert);
         hub.job("claim-expiry", |ctx, token| async move {
             loop {
                 tokio::select! {

@@ -18,6 +18,7 @@ use axum::Extension;
 use hub_core::Hub;
 use hub_core::mcp::McpTool;
 use hub_core::module::{HubBuilder, HubModule, MigratorRef, ModuleError, ModuleManifest};
+use hub_core::progress::viability::{VIABILITY, ViabilityAlert};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::config::OpsConfig;
@@ -38,7 +39,7 @@ impl HubModule for OpsModule {
             description: "Service inventory, deployments, migration runs, evidence, probes, \
                           cutover readiness and cost per service"
                 .into(),
-            consumes: vec![fin_signal::COST.into(), fin_signal::VIABILITY.into()],
+            consumes: vec![fin_signal::COST.into(), VIABILITY.into()],
             produces: Vec::new(),
             config_schema: None,
         }
@@ -57,11 +58,7 @@ impl HubModule for OpsModule {
             hub.tool(tool);
         }
         hub.on_bus("fin-cost", fin_signal::COST, fin_signal::bus::Costs);
-        hub.on_bus(
-            "fin-viability",
-            fin_signal::VIABILITY,
-            fin_signal::bus::Viability,
-        );
+        hub.on_bus("fin-viability", VIABILITY, ViabilityAlert);
         if cfg.probe.enabled {
             let probe = cfg.probe.clone();
             hub.job("probe", move |ctx, stop| probe::run(ctx, probe, stop));

@@ -8,7 +8,7 @@ use hub_core::outbox::Event;
 use hub_core::progress::service::{AlertCondition, track_alert};
 use hub_core::{HubError, Tx};
 
-use super::{PressureSignal, VIABILITY_ALERT, ViabilitySignal, pressure_alert};
+use super::{PressureSignal, pressure_alert};
 
 /// Keeps the domain's alert of each budget threshold in step with fin's pressure signals.
 pub struct Pressure;
@@ -24,25 +24,6 @@ impl BusHandler for Pressure {
             summary: &s.summary(),
             severity: s.severity,
             domain: Some(&s.domain),
-        };
-        track_alert(tx, &who, alert).await.map(drop)
-    }
-}
-
-/// Keeps [`VIABILITY_ALERT`] in step with fin's viability signals.
-pub struct Viability;
-
-#[async_trait]
-impl BusHandler for Viability {
-    async fn handle(&self, tx: &mut Tx<'_>, event: &Event) -> Result<(), HubError> {
-        let s: ViabilitySignal = event.data_as()?;
-        let who = Principal::hub_itself(tx.hub());
-        let alert = AlertCondition {
-            key: VIABILITY_ALERT,
-            holds: !s.recovered,
-            summary: &s.summary(),
-            severity: s.severity,
-            domain: None,
         };
         track_alert(tx, &who, alert).await.map(drop)
     }

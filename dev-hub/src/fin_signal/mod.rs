@@ -1,6 +1,6 @@
 //! What the dev hub takes from the fin hub: budget pressure on a domain
 //! (`hubmesh.sig.fin.pressure`), kept as the domain's alert [`pressure_alert`], and runway
-//! (`hubmesh.sig.viability`), kept as the hub-wide alert [`VIABILITY_ALERT`]; each is raised
+//! (`hubmesh.sig.viability`), kept by hub-core's `progress::viability` consumer; each is raised
 //! while fin reports the condition and resolved when fin reports recovery. A domain's open fin
 //! alerts travel with its workplans. Hubs share no code but hub-core, so the payloads are read
 //! into this hub's own types, which name only the fields dev uses; a payload that does not read,
@@ -15,12 +15,6 @@ use serde::Deserialize;
 
 /// fin -> dev: a domain's budget crossed a threshold, or is back under it.
 pub const PRESSURE: &str = "hubmesh.sig.fin.pressure";
-/// fin -> every hub: runway fell under fin's threshold, or recovered.
-pub const VIABILITY: &str = "hubmesh.sig.viability";
-
-/// The key of the alert that mirrors fin's runway alert.
-pub const VIABILITY_ALERT: &str = "fin.viability";
-
 /// Every fin alert's key starts so.
 const PREFIX: &str = "fin.";
 
@@ -49,24 +43,8 @@ pub struct PressureSignal {
     pub recovered: bool,
 }
 
-/// The payload of [`VIABILITY`], as for [`PressureSignal`].
-#[derive(Debug, Deserialize)]
-pub struct ViabilitySignal {
-    pub threshold_months: u32,
-    #[serde(default = "high")]
-    pub severity: Severity,
-    #[serde(default)]
-    pub summary: String,
-    #[serde(default)]
-    pub recovered: bool,
-}
-
 fn medium() -> Severity {
     Severity::Medium
-}
-
-fn high() -> Severity {
-    Severity::High
 }
 
 /// fin's summary marked as fin's, or `made` when the signal has none.
@@ -84,17 +62,6 @@ impl PressureSignal {
             format!(
                 "budget of {} for {} is at {}%: crossed {}%",
                 self.domain, self.period, self.percent, self.threshold
-            )
-        })
-    }
-}
-
-impl ViabilitySignal {
-    pub fn summary(&self) -> String {
-        from_fin(&self.summary, || {
-            format!(
-                "runway is under the threshold of {} months",
-                self.threshold_months
             )
         })
     }

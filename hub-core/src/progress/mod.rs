@@ -5,3 +5,4 @@ pub mod bus;
 pub mod mcp;
 pub mod model;
 pub mod service;
+pub mod viability;

@@ -5,10 +5,9 @@ use async_trait::async_trait;
 use hub_core::auth::Principal;
 use hub_core::bus::inbox::BusHandler;
 use hub_core::outbox::Event;
-use hub_core::progress::service::{AlertCondition, track_alert};
 use hub_core::{HubError, Tx};
 
-use super::{CostSignal, VIABILITY_ALERT, ViabilitySignal};
+use super::CostSignal;
 use crate::cost::service::{CostFigure, record_in};
 
 /// Stores each cost signal as the service's cost of the period (the newer figure replaces the older).
@@ -26,24 +25,5 @@ impl BusHandler for Costs {
             currency: s.currency,
         };
         record_in(tx, &who, figure).await.map(drop)
-    }
-}
-
-/// Raises [`VIABILITY_ALERT`] while fin reports runway under its threshold, resolves it on recovery.
-pub struct Viability;
-
-#[async_trait]
-impl BusHandler for Viability {
-    async fn handle(&self, tx: &mut Tx<'_>, event: &Event) -> Result<(), HubError> {
-        let s: ViabilitySignal = event.data_as()?;
-        let who = Principal::hub_itself(tx.hub());
-        let alert = AlertCondition {
-            key: VIABILITY_ALERT,
-            holds: !s.recovered,
-            summary: &s.summary(),
-            severity: s.severity,
-            domain: None,
-        };
-        track_alert(tx, &who, alert).await.map(drop)
     }
 }
