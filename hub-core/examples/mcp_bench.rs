@@ -1,5 +1,6 @@
-//! MCP load client: C concurrent sessions (rmcp streamable-HTTP clients) share N calls of one
-//! tool and print calls/s, p50 and p99.
+//! MCP load client: C concurrent clients (rmcp streamable-HTTP clients) share N calls of one
+//! tool and print calls/s, p50 and p99. Each client speaks the session-less protocol
+//! (2026-07-28, `server/discover`) by default, or holds a legacy session with `--lifecycle legacy`.
 //!
 //! `cargo run -p hub-core --example mcp_bench -- --url http://127.0.0.1:7101/mcp --token $T \
 //!     --tool send_message --args '{"recipients":["bob"],"subject":"s","body":"b"}' -c 16 -n 20000`
@@ -9,8 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use rmcp::ServiceExt;
-use rmcp::model::CallToolRequestParams;
+use clap::ValueEnum;
+use rmcp::model::{CallToolRequestParams, ProtocolVersion};
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 
@@ -28,12 +30,22 @@ struct Args {
     /// Its arguments, a JSON object.
     #[arg(long, default_value = "{}")]
     args: String,
-    /// Concurrent sessions.
+    /// Concurrent clients.
     #[arg(short, long, default_value_t = 16)]
     concurrency: usize,
+    /// How each client starts: `discover` (session-less protocol) or `legacy` (an `initialize`
+    /// handshake and a session).
+    #[arg(long, value_enum, default_value_t = Lifecycle::Discover)]
+    lifecycle: Lifecycle,
     /// Calls in all.
     #[arg(short = 'n', long, default_value_t = 10_000)]
     calls: u64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Lifecycle {
+    Discover,
+    Legacy,
 }
 
 #[tokio::main]
@@ -46,9 +58,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for _ in 0..args.concurrency {
         let config = StreamableHttpClientTransportConfig::with_uri(args.url.as_str())
             .auth_header(args.token.clone());
+        let lifecycle = match args.lifecycle {
+            Lifecycle::Discover => ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::LATEST],
+            },
+            Lifecycle::Legacy => ClientLifecycleMode::Initialize,
+        };
         sessions.push(
-            ().serve(StreamableHttpClientTransport::from_config(config))
-                .await?,
+            ().serve_with_lifecycle(
+                StreamableHttpClientTransport::from_config(config),
+                lifecycle,
+            )
+            .await?,
         );
     }
     let next = Arc::new(AtomicU64::new(0));
@@ -83,10 +104,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     println!(
-        "{} calls of {} over {} sessions in {:.2}s: {:.0} calls/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
+        "{} calls of {} over {} clients ({:?}) in {:.2}s: {:.0} calls/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
         latencies.len(),
         args.tool,
         args.concurrency,
+        args.lifecycle,
         elapsed.as_secs_f64(),
         latencies.len() as f64 / elapsed.as_secs_f64(),
         pct(0.50).as_secs_f64() * 1e3,

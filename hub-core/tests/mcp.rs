@@ -1,5 +1,5 @@
 //! The MCP edge over HTTP: the bearer guard on `/mcp` (401 + metadata, foreign Origin, protocol
-//! version, profile, sessions bound to their opener), tool listing by role and profile, tool
+//! version, profile, sessions bound to their opener), session-less calls answered as plain JSON, tool listing by role and profile, tool
 //! errors that keep the session, and module tools beside the core ones.
 
 use axum::http::Method;
@@ -9,7 +9,7 @@ use hub_core::mcp::{McpTool, NoArgs, ToolCall};
 use hub_core::module::{HubBuilder, HubModule, ModuleError, ModuleManifest};
 use serde_json::{Value, json};
 
-use testkit::mcp::{Session, init_body, mcp_request};
+use testkit::mcp::{Session, init_body, mcp_request, modern_request};
 
 use crate::support::{ADMIN, Backend, Res, TestHub};
 
@@ -93,6 +93,35 @@ async fn a_session_belongs_to_the_principal_that_opened_it() {
     assert!(session.tool_names().await.contains(&"whoami".to_owned()));
     let other = Session::open(&hub.app.router, alice, "").await;
     assert_ne!(other.id, session.id);
+}
+
+#[tokio::test]
+async fn a_session_less_call_gets_a_plain_json_answer_for_its_own_caller() {
+    let hub = TestHub::new(Backend::Sqlite).await;
+    let call = json!({"name": "whoami", "arguments": {}});
+    let res = hub
+        .send(modern_request(
+            Some("sub=alice;roles=hub:write"),
+            "tools/call",
+            call.clone(),
+        ))
+        .await
+        .expect(200);
+    assert_eq!(res.headers["content-type"], "application/json");
+    assert!(!res.headers.contains_key("mcp-session-id"));
+    assert_eq!(res.json["result"]["structuredContent"]["sub"], "alice");
+    // No session to borrow: every request needs its own token.
+    hub.send(modern_request(None, "tools/call", call))
+        .await
+        .problem(401);
+    // A tool error is a plain answer too.
+    let bad = json!({"name": "get_thread", "arguments": {"thread_id": "nope"}});
+    let res = hub
+        .send(modern_request(Some(ADMIN), "tools/call", bad))
+        .await
+        .expect(200);
+    assert_eq!(res.headers["content-type"], "application/json");
+    assert_eq!(res.json["result"]["isError"], true, "{}", res.json);
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! An MCP client over a hub's `/mcp` route, driven in-process: JSON-RPC requests with the
-//! headers a streamable-HTTP client sends, and a session over the legacy (session) lifecycle.
+//! headers a streamable-HTTP client sends, a session over the legacy (session) lifecycle, and
+//! self-contained requests of the session-less protocol.
 
 use axum::Router;
 use axum::body::Body;
@@ -10,6 +11,25 @@ use crate::http::{Res, respond};
 
 /// The protocol version of the session lifecycle these helpers speak.
 pub const LEGACY: &str = "2025-11-25";
+
+/// The session-less protocol version: every request carries its metadata, no session.
+pub const MODERN: &str = "2026-07-28";
+
+/// A self-contained request of the session-less protocol: the metadata in `params._meta` and
+/// the standard headers (`Mcp-Method`, and `Mcp-Name` for a tool call) a client sends with it.
+pub fn modern_request(token: Option<&str>, method: &str, mut params: Value) -> Request<Body> {
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": MODERN,
+        "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    let name = params["name"].as_str().unwrap_or_default().to_owned();
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let mut headers = vec![("mcp-protocol-version", MODERN), ("mcp-method", method)];
+    if method == "tools/call" {
+        headers.push(("mcp-name", &name));
+    }
+    mcp_request(token, None, &body, &headers)
+}
 
 /// A JSON-RPC request to `/mcp`; `headers` may add or override headers.
 pub fn mcp_request(

@@ -86,7 +86,11 @@ pub fn router(hub: &Hub, stop: CancellationToken) -> Router<Hub> {
         hosts.push(authority.to_owned());
         hosts.extend(authority.rsplit_once(':').map(|(h, _)| h.to_owned()));
     }
+    // Legacy sessions (before protocol 2026-07-28) stay, for subscriptions and older clients;
+    // a request of the session-less protocol that gets a plain answer is sent as JSON rather than
+    // as an SSE stream of one event, which saves the stream's task and framing on every call.
     let config = StreamableHttpServerConfig::default()
+        .with_json_response(true)
         .with_allowed_hosts(hosts)
         .with_cancellation_token(stop);
     let handler_hub = hub.clone();
