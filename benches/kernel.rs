@@ -49,7 +49,7 @@ async fn main() {
         .build()
         .expect("client");
 
-    sends(&client, &base).await;
+    sends(&base).await;
     seed(&db, env_usize("KERNEL_BENCH_MESSAGES", 1_000_000)).await;
     inbox(&client, &base).await;
     stop.cancel();
@@ -58,51 +58,105 @@ async fn main() {
 }
 
 /// 16 clients, each sending its share of messages to one recipient, as fast as answers come.
-async fn sends(client: &reqwest::Client, base: &str) {
+///
+/// The clients are lean, like wrk: keep-alive connections on a thread and runtime of their own,
+/// requests written as prepared bytes, answers read by their length. In-process reqwest clients
+/// on the hub's own runtime cost about as much CPU as the hub itself on two cores, so the
+/// figure measured the client as much as the server.
+async fn sends(base: &str) {
     const CLIENTS: usize = 16;
     let total = env_usize("KERNEL_BENCH_SENDS", 40_000);
-    let (client, url) = (client.clone(), format!("{base}/api/v1/messages"));
-    let send = move |i: usize| {
-        let (client, url) = (client.clone(), url.clone());
-        async move {
-            let body = serde_json::json!({"recipients": ["bench-reader"], "subject": format!("status {i}"), "body": "build green, deploy at noon"});
-            let res = client
-                .post(&url)
-                .bearer_auth(format!("sub=agent-{};roles=hub:write", i % CLIENTS))
-                .json(&body)
-                .send()
-                .await
-                .expect("send");
-            assert_eq!(
-                res.status(),
-                201,
-                "send failed: {}",
-                res.text().await.unwrap_or_default()
-            );
-        }
-    };
-    for i in 0..1_000 {
-        send(i).await; // warm-up: connections, statement caches
-    }
-    let start = Instant::now();
-    let workers: Vec<_> = (0..CLIENTS)
-        .map(|c| {
-            let send = send.clone();
-            tokio::spawn(async move {
-                for i in (c..total).step_by(CLIENTS) {
-                    send(i).await;
+    let addr = base.trim_start_matches("http://").to_owned();
+    // Runs messages `from..to` on the clients' own thread; returns how long they took.
+    let phase = |from: usize, to: usize| {
+        let addr = addr.clone();
+        tokio::task::spawn_blocking(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("client runtime");
+            rt.block_on(async move {
+                let start = Instant::now();
+                let clients: Vec<_> = (0..CLIENTS)
+                    .map(|c| {
+                        let addr = addr.clone();
+                        tokio::spawn(async move {
+                            let mut conn = Conn::open(&addr).await;
+                            for i in (from + c..to).step_by(CLIENTS) {
+                                conn.send(i, c).await;
+                            }
+                        })
+                    })
+                    .collect();
+                for c in clients {
+                    c.await.expect("client");
                 }
+                start.elapsed()
             })
         })
-        .collect();
-    for w in workers {
-        w.await.expect("worker");
-    }
-    let secs = start.elapsed().as_secs_f64();
+    };
+    phase(0, 1_000).await.expect("warm-up"); // connections, statement caches
+    let secs = phase(1_000, 1_000 + total)
+        .await
+        .expect("sends")
+        .as_secs_f64();
     println!(
         "sends: {total} messages over REST, {CLIENTS} clients, {secs:.2} s => {:.0} sends/s",
         total as f64 / secs
     );
+}
+
+/// One keep-alive HTTP/1.1 connection sending messages.
+struct Conn {
+    stream: tokio::io::BufReader<tokio::net::TcpStream>,
+    host: String,
+}
+
+impl Conn {
+    async fn open(addr: &str) -> Conn {
+        let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        Conn {
+            stream: tokio::io::BufReader::new(stream),
+            host: addr.to_owned(),
+        }
+    }
+
+    /// Sends message `i` as agent `c` and checks the answer is 201.
+    async fn send(&mut self, i: usize, c: usize) {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+        let body = format!(
+            r#"{{"recipients":["bench-reader"],"subject":"status {i}","body":"build green, deploy at noon"}}"#
+        );
+        let req = format!(
+            "POST /api/v1/messages HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer sub=agent-{c};roles=hub:write\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            self.host,
+            body.len()
+        );
+        self.stream
+            .get_mut()
+            .write_all(req.as_bytes())
+            .await
+            .expect("write");
+        let mut line = String::new();
+        self.stream.read_line(&mut line).await.expect("status line");
+        assert!(line.starts_with("HTTP/1.1 201"), "send failed: {line}");
+        let mut length = 0;
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line).await.expect("header");
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().expect("content-length");
+            }
+        }
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body).await.expect("body");
+    }
 }
 
 /// Fills the store to `n` messages with bulk inserts (through the same tables, indexes and
