@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Set,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, Set,
     TransactionTrait,
 };
 use serde::Serialize;
@@ -188,7 +188,7 @@ impl Tx<'_> {
         let data = serde_json::to_value(data)
             .map_err(|e| HubError::Internal(format!("event data: {e}")))?;
         let event = Event::new(&self.ctx.hub, resource, action, subject, data);
-        outbox::ActiveModel {
+        outbox::Entity::insert(outbox::ActiveModel {
             id: Set(event.id.clone()),
             source: Set(event.source.clone()),
             event_type: Set(event.event_type.clone()),
@@ -197,8 +197,8 @@ impl Tx<'_> {
             data: Set(event.data.clone()),
             sent_at: Set(None),
             attempts: Set(0),
-        }
-        .insert(&self.txn)
+        })
+        .exec_without_returning(&self.txn)
         .await?;
         self.events.push(event);
         Ok(())
