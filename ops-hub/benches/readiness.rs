@@ -148,7 +148,8 @@ async fn main() {
     let round_ctx = ctx.clone();
     let probing = tokio::spawn(async move {
         let t = Instant::now();
-        let r = ops_hub::probe::round(&round_ctx, &probe_cfg, &hub_core::auth::http::client())
+        let client = hub_core::auth::http::client();
+        let r = ops_hub::probe::round(&round_ctx, &probe_cfg, &client, &CancellationToken::new())
             .await
             .expect("probe round");
         (r, t.elapsed())
@@ -160,9 +161,10 @@ async fn main() {
     let (round, took) = probing.await.expect("round");
     busy.sort();
     println!(
-        "probe round: {} URLs checked ({} healthy) in {:.1} s, spread over the 60 s interval",
+        "probe round: {} URLs checked ({} healthy, {} recorded) in {:.1} s, spread over the 60 s interval",
         round.probed,
         round.healthy,
+        round.recorded,
         took.as_secs_f64()
     );
     println!(
