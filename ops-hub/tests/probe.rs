@@ -424,3 +424,32 @@ async fn a_stopped_round_still_commits_the_evidence_of_finished_checks() {
     assert_eq!(probe_evidence(&hub).await, 1);
     health.server.abort();
 }
+
+#[tokio::test]
+async fn a_hub_that_stops_commits_the_probe_evidence_of_finished_checks() {
+    let hub = TestHub::with_ops_config(
+        Backend::Sqlite,
+        "probe_interval_secs = 1\nprobe_concurrency = 1\nprobe_spread = false\nprobe_flush_ms = 60000",
+    )
+    .await;
+    let health = HeldHealth::start().await;
+    for id in ["a", "b", "c"] {
+        hub.service(id, json!({"health_url": health.url})).await;
+    }
+    health.answer_one();
+    // A round with its first check answered (its evidence waits for the flush interval) and
+    // its second held.
+    health.arrived(2).await;
+    let stop = CancellationToken::new();
+    stop.cancel();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let TestHub { app, _dir } = hub;
+    let ctx = app.hub.ctx().clone();
+    app.serve(listener, stop).await.unwrap();
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let stored = ops_hub::evidence::model::Entity::find()
+        .count(&ctx.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1, "the answered check was committed at shutdown");
+}
