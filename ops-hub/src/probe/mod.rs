@@ -1,5 +1,5 @@
 //! Probes: a background job checks the health URL of every active service each interval,
-//! records the result as `probe` evidence, and raises the alert `ops.<service>.probe` when a
+//! records the results as `probe` evidence (a batch per commit), and raises the alert `ops.<service>.probe` when a
 //! service goes down and resolves it when it comes back.
 
 use std::time::{Duration, Instant};
