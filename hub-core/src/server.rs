@@ -7,6 +7,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::api;
 use crate::api::metrics::Metrics;
@@ -37,6 +38,9 @@ pub struct App {
     pub hub: Hub,
     pub router: Router,
     shutdown: CancellationToken,
+    /// The modules' jobs: `serve` waits for them after cancelling them, so a job can finish
+    /// its last write (the probe job its batch of evidence) before the process exits.
+    jobs: TaskTracker,
 }
 
 impl App {
@@ -73,6 +77,7 @@ impl App {
         ctx.outbox_retention = config.nats.outbox_retention;
         ctx.service_tokens = crate::auth::service_tokens_for(&config);
         let shutdown = CancellationToken::new();
+        let jobs = TaskTracker::new();
         tokio::spawn(crate::bus::relay::run(ctx.clone(), shutdown.child_token()));
 
         let mut routes = api::core_routes();
@@ -98,7 +103,16 @@ impl App {
             let (state, error) = if disabled {
                 (ModuleState::Disabled, None)
             } else {
-                match start_module(module.as_ref(), &ctx, &config, &shutdown, &mut catalog).await {
+                match start_module(
+                    module.as_ref(),
+                    &ctx,
+                    &config,
+                    &shutdown,
+                    &jobs,
+                    &mut catalog,
+                )
+                .await
+                {
                     Ok((module_routes, filters)) => {
                         routes = routes.merge(module_routes);
                         consumes.extend(filters);
@@ -148,10 +162,12 @@ impl App {
             hub,
             router,
             shutdown,
+            jobs,
         })
     }
 
-    /// Serves on `listener` until `stop` is cancelled, then drains in-flight requests.
+    /// Serves on `listener` until `stop` is cancelled, then drains in-flight requests and waits
+    /// for the jobs to end.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -167,6 +183,8 @@ impl App {
             })
             .await;
         self.shutdown.cancel();
+        self.jobs.close();
+        self.jobs.wait().await;
         result
     }
 }
@@ -210,6 +228,7 @@ async fn start_module(
     ctx: &Ctx,
     config: &HubConfig,
     shutdown: &CancellationToken,
+    jobs: &TaskTracker,
     catalog: &mut Catalog,
 ) -> Result<(utoipa_axum::router::OpenApiRouter<Hub>, Vec<String>), String> {
     let manifest = module.manifest();
@@ -246,7 +265,7 @@ async fn start_module(
     for (name, job) in builder.jobs {
         let span = format!("{}/{name}", manifest.id);
         let fut = job(ctx.clone(), shutdown.child_token());
-        tokio::spawn(async move {
+        jobs.spawn(async move {
             fut.await;
             tracing::debug!(job = %span, "job ended");
         });

@@ -253,6 +253,8 @@ impl HubModule for Ticker {
             runs.fetch_add(1, Ordering::SeqCst);
             started.notify_one();
             stop.cancelled().await;
+            // Some last work after the stop, as a job's final write would be.
+            tokio::time::sleep(Duration::from_millis(50)).await;
             runs.fetch_add(100, Ordering::SeqCst);
         });
         Ok(())
@@ -283,6 +285,34 @@ async fn jobs_start_with_the_hub_and_stop_with_it() {
     })
     .await
     .expect("job saw the shutdown");
+}
+
+#[tokio::test]
+async fn serve_returns_once_the_jobs_have_ended() {
+    let runs = Arc::new(AtomicU32::new(0));
+    let started = Arc::new(Notify::new());
+    let hub = TestHub::with_modules(
+        Backend::Sqlite,
+        "dev",
+        vec![Box::new(Ticker {
+            runs: runs.clone(),
+            started: started.clone(),
+        })],
+    )
+    .await;
+    tokio::time::timeout(Duration::from_secs(10), started.notified())
+        .await
+        .expect("job started");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    stop.cancel();
+    let TestHub { app, _dir } = hub;
+    app.serve(listener, stop).await.unwrap();
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        101,
+        "the job finished its last work before serve returned"
+    );
 }
 
 #[tokio::test]

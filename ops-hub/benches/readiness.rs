@@ -132,13 +132,15 @@ async fn main() {
     // The baseline is sampled like the busy figure (rounds of 200 requests) for a third of the
     // probe round's length, so both see the machine over a comparable stretch of time.
     let mut quiet = Vec::new();
+    let reads = read_calls();
     let t = Instant::now();
     while t.elapsed() < Duration::from_secs(20) {
         quiet.extend(api_load(&client, &base, n_services, Some(200)).await);
     }
+    let quiet_reads = per_request(reads, quiet.len());
     quiet.sort();
     println!(
-        "REST GET /api/v1/ops/readiness?service=…, 4 clients, no probes ({} samples over 20 s): p50 {:.2} ms, p99 {:.2} ms",
+        "REST GET /api/v1/ops/readiness?service=…, 4 clients, no probes ({} samples over 20 s): p50 {:.2} ms, p99 {:.2} ms{quiet_reads}",
         quiet.len(),
         ms(percentile(&quiet, 0.5)),
         ms(percentile(&quiet, 0.99))
@@ -148,31 +150,56 @@ async fn main() {
     let round_ctx = ctx.clone();
     let probing = tokio::spawn(async move {
         let t = Instant::now();
-        let r = ops_hub::probe::round(&round_ctx, &probe_cfg, &hub_core::auth::http::client())
+        let client = hub_core::auth::http::client();
+        let r = ops_hub::probe::round(&round_ctx, &probe_cfg, &client, &CancellationToken::new())
             .await
             .expect("probe round");
         (r, t.elapsed())
     });
     let mut busy = Vec::new();
+    let reads = read_calls();
     while !probing.is_finished() {
         busy.extend(api_load(&client, &base, n_services, Some(200)).await);
     }
     let (round, took) = probing.await.expect("round");
+    let busy_reads = per_request(reads, busy.len());
     busy.sort();
     println!(
-        "probe round: {} URLs checked ({} healthy) in {:.1} s, spread over the 60 s interval",
+        "probe round: {} URLs checked ({} healthy, {} recorded) in {:.1} s, spread over the 60 s interval",
         round.probed,
         round.healthy,
+        round.recorded,
         took.as_secs_f64()
     );
     println!(
-        "REST GET /api/v1/ops/readiness?service=…, 4 clients, during the probe round ({} samples): p50 {:.2} ms, p99 {:.2} ms",
+        "REST GET /api/v1/ops/readiness?service=…, 4 clients, during the probe round ({} samples): p50 {:.2} ms, p99 {:.2} ms{busy_reads}",
         busy.len(),
         ms(percentile(&busy, 0.5)),
         ms(percentile(&busy, 0.99))
     );
     stop.cancel();
     let _ = server.await;
+}
+
+/// Read system calls of this process so far (`/proc/self/io`, Linux only). SQLite re-reads a
+/// page through one whenever another connection's commit emptied its page cache.
+fn read_calls() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    io.lines()
+        .find_map(|l| l.strip_prefix("syscr: "))?
+        .parse()
+        .ok()
+}
+
+/// The read system calls since `since` per request, as text to append to a figure.
+fn per_request(since: Option<u64>, requests: usize) -> String {
+    match (since, read_calls()) {
+        (Some(a), Some(b)) => format!(
+            ", {:.1} read syscalls per request",
+            (b - a) as f64 / requests.max(1) as f64
+        ),
+        _ => String::new(),
+    }
 }
 
 /// A health endpoint answering 200 to every path.

@@ -15,6 +15,8 @@ struct RawOpsConfig {
     probe_timeout_ms: Option<u64>,
     probe_concurrency: Option<usize>,
     probe_spread: Option<bool>,
+    probe_flush_ms: Option<u64>,
+    probe_flush_rows: Option<usize>,
     /// `false` turns the probe loop off (the hub still records probe evidence sent to it).
     probes: Option<bool>,
     gates: Option<Vec<Gate>>,
@@ -33,6 +35,12 @@ pub struct ProbeConfig {
     /// Start the checks of a round evenly over the interval instead of all at once, so the
     /// evidence they write never crowds out API requests.
     pub spread: bool,
+    /// A round's evidence is written in one transaction per `flush` or per `flush_rows`
+    /// results, whichever comes first, instead of one commit per check: on SQLite every
+    /// commit makes the other pooled connections drop their page caches, which shows in the
+    /// API's tail latency. A check is stored at most `flush` after it finished.
+    pub flush: Duration,
+    pub flush_rows: usize,
 }
 
 /// What cutover readiness requires.
@@ -70,6 +78,8 @@ impl OpsConfig {
         let interval = raw.probe_interval_secs.unwrap_or(60);
         let timeout = raw.probe_timeout_ms.unwrap_or(5000);
         let concurrency = raw.probe_concurrency.unwrap_or(32);
+        let flush = raw.probe_flush_ms.unwrap_or(1000);
+        let flush_rows = raw.probe_flush_rows.unwrap_or(200);
         if interval == 0 {
             return Err("probe_interval_secs: must be at least 1".into());
         }
@@ -78,6 +88,12 @@ impl OpsConfig {
         }
         if !(1..=1024).contains(&concurrency) {
             return Err("probe_concurrency: must be between 1 and 1024".into());
+        }
+        if !(1..=60_000).contains(&flush) {
+            return Err("probe_flush_ms: must be between 1 and 60000".into());
+        }
+        if !(1..=10_000).contains(&flush_rows) {
+            return Err("probe_flush_rows: must be between 1 and 10000".into());
         }
         let mut gates = raw.gates.unwrap_or_else(|| Gate::ALL.to_vec());
         gates.dedup();
@@ -88,6 +104,8 @@ impl OpsConfig {
                 timeout: Duration::from_millis(timeout),
                 concurrency,
                 spread: raw.probe_spread.unwrap_or(true),
+                flush: Duration::from_millis(flush),
+                flush_rows,
             },
             readiness: GateConfig {
                 gates,
@@ -118,6 +136,8 @@ mod tests {
         for bad in [
             "probe_interval_secs = 0",
             "probe_concurrency = 0",
+            "probe_flush_ms = 0",
+            "probe_flush_rows = 0",
             "gates = [\"vibes\"]",
             "nope = 1",
         ] {

@@ -57,7 +57,80 @@ pub async fn record(
     who: &Principal,
     new: NewEvidence,
 ) -> Result<model::Model, HubError> {
+    record_many(ctx, who, vec![new])
+        .await?
+        .pop()
+        .expect("one answer per item")
+}
+
+/// Records several items in one transaction: one commit for many probe results. Each item is
+/// checked as `record` checks it and answered on its own, so a refused item does not keep the
+/// others out; a database failure fails them all.
+pub async fn record_many(
+    ctx: &Ctx,
+    who: &Principal,
+    items: Vec<NewEvidence>,
+) -> Result<Vec<Result<model::Model, HubError>>, HubError> {
     who.require(&ctx.hub, Access::Write)?;
+    let mut out = Vec::with_capacity(items.len());
+    let mut tx = None;
+    for new in items {
+        let status = match checked(&new) {
+            Ok(s) => s,
+            Err(e) => {
+                out.push(Err(e));
+                continue;
+            }
+        };
+        if tx.is_none() {
+            tx = Some(ctx.begin().await?);
+        }
+        let tx = tx.as_mut().expect("the transaction is open");
+        let service_id = match subject_service(&**tx, who, &new).await {
+            Ok(s) => s,
+            Err(e @ HubError::Db(_)) => return Err(e),
+            Err(e) => {
+                out.push(Err(e));
+                continue;
+            }
+        };
+        let row = model::ActiveModel {
+            id: Set(hub_core::ids::new_id()),
+            kind: Set(new.kind),
+            service_id: Set(service_id),
+            deployment_id: Set(new.deployment_id),
+            run_id: Set(new.run_id),
+            status: Set(status),
+            summary: Set(new.summary.trim().to_owned()),
+            fields: Set(Value::Object(new.fields)),
+            actor: Set(who.sub.clone()),
+            recorded_at: Set(Utc::now()),
+        }
+        .insert(&**tx)
+        .await?;
+        tx.emit(
+            "ops_evidence",
+            "recorded",
+            &row.id,
+            &EvidenceEvent {
+                kind: &row.kind,
+                service_id: row.service_id.as_deref(),
+                deployment_id: row.deployment_id.as_deref(),
+                run_id: row.run_id.as_deref(),
+                status: row.status,
+            },
+        )
+        .await?;
+        out.push(Ok(row));
+    }
+    if let Some(tx) = tx {
+        tx.commit().await?;
+    }
+    Ok(out)
+}
+
+/// The rules an item must meet before the database is asked anything; answers its status.
+fn checked(new: &NewEvidence) -> Result<EvidenceStatus, HubError> {
     let status = new
         .status
         .ok_or_else(|| HubError::invalid("status", "must be pass, fail or pending"))?;
@@ -89,37 +162,7 @@ pub async fn record(
     if let Some(f) = secret::find("fields", &Value::Object(new.fields.clone())) {
         return Err(refuse(f));
     }
-    let mut tx = ctx.begin().await?;
-    let service_id = subject_service(&*tx, who, &new).await?;
-    let row = model::ActiveModel {
-        id: Set(hub_core::ids::new_id()),
-        kind: Set(new.kind),
-        service_id: Set(service_id),
-        deployment_id: Set(new.deployment_id),
-        run_id: Set(new.run_id),
-        status: Set(status),
-        summary: Set(new.summary.trim().to_owned()),
-        fields: Set(Value::Object(new.fields)),
-        actor: Set(who.sub.clone()),
-        recorded_at: Set(Utc::now()),
-    }
-    .insert(&*tx)
-    .await?;
-    tx.emit(
-        "ops_evidence",
-        "recorded",
-        &row.id,
-        &EvidenceEvent {
-            kind: &row.kind,
-            service_id: row.service_id.as_deref(),
-            deployment_id: row.deployment_id.as_deref(),
-            run_id: row.run_id.as_deref(),
-            status: row.status,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(row)
+    Ok(status)
 }
 
 /// The service the evidence is about: the one named, or the one of its deployment or run; they

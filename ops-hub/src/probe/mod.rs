@@ -1,5 +1,5 @@
 //! Probes: a background job checks the health URL of every active service each interval,
-//! records the result as `probe` evidence, and raises the alert `ops.<service>.probe` when a
+//! records the results as `probe` evidence (a batch per commit), and raises the alert `ops.<service>.probe` when a
 //! service goes down and resolves it when it comes back.
 
 use std::time::{Duration, Instant};
@@ -13,11 +13,12 @@ use sea_orm::{
     ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use serde_json::{Map, json};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ProbeConfig;
 use crate::evidence::model::EvidenceStatus;
-use crate::evidence::service::{NewEvidence, record};
+use crate::evidence::service::{NewEvidence, record_many};
 use crate::inventory::model::{Lifecycle, service};
 use crate::readiness::service::{PROBE, alert_key};
 
@@ -28,6 +29,8 @@ pub struct Round {
     pub healthy: usize,
     pub raised: usize,
     pub resolved: usize,
+    /// Checks whose evidence was stored.
+    pub recorded: usize,
 }
 
 /// The probe job: a round each interval until `stop`. A round that takes longer than the
@@ -36,13 +39,8 @@ pub async fn run(ctx: Ctx, cfg: ProbeConfig, stop: CancellationToken) {
     let client = hub_core::auth::http::client();
     loop {
         let started = Instant::now();
-        tokio::select! {
-            res = round(&ctx, &cfg, &client) => {
-                if let Err(e) = res {
-                    tracing::warn!(error = %e, "probe round failed");
-                }
-            }
-            () = stop.cancelled() => return,
+        if let Err(e) = round(&ctx, &cfg, &client, &stop).await {
+            tracing::warn!(error = %e, "probe round failed");
         }
         let rest = cfg.interval.saturating_sub(started.elapsed());
         tokio::select! {
@@ -60,13 +58,37 @@ fn targets() -> Select<service::Entity> {
 }
 
 /// Probes every active service with a health URL once, at most `cfg.concurrency` at a time;
-/// with `cfg.spread` the checks start evenly over `cfg.interval`.
+/// with `cfg.spread` the checks start evenly over `cfg.interval`. Their evidence is written a
+/// batch at a time (`cfg.flush`, `cfg.flush_rows`) and all of it before the round returns.
+/// Once `stop` is cancelled no check starts, checks in flight are abandoned, and the evidence
+/// of finished checks is still written.
 pub async fn round(
     ctx: &Ctx,
     cfg: &ProbeConfig,
     client: &reqwest::Client,
+    stop: &CancellationToken,
 ) -> Result<Round, HubError> {
     let who = Principal::hub_itself(&ctx.hub);
+    let (found, results) = mpsc::channel(cfg.flush_rows);
+    let (checked, recorded) = tokio::join!(
+        check_all(ctx, cfg, client, stop, &who, found),
+        write_evidence(ctx, cfg, &who, results),
+    );
+    Ok(Round {
+        recorded,
+        ..checked?
+    })
+}
+
+/// The checks of a round; each hands its evidence to `found` and settles the alert itself.
+async fn check_all(
+    ctx: &Ctx,
+    cfg: &ProbeConfig,
+    client: &reqwest::Client,
+    stop: &CancellationToken,
+    who: &Principal,
+    found: mpsc::Sender<NewEvidence>,
+) -> Result<Round, HubError> {
     let pace = if cfg.spread {
         let n = targets().count(&ctx.db).await?;
         cfg.interval / u32::try_from(n.max(1)).unwrap_or(u32::MAX)
@@ -76,7 +98,7 @@ pub async fn round(
     let (start, mut k) = (tokio::time::Instant::now(), 0u32);
     let mut total = Round::default();
     let mut after = String::new();
-    loop {
+    while !stop.is_cancelled() {
         // A page of targets at a time keeps memory flat for any inventory size.
         let page: Vec<(String, Option<String>, String)> = targets()
             .select_only()
@@ -90,25 +112,30 @@ pub async fn round(
             .all(&ctx.db)
             .await?;
         let Some(last) = page.last() else {
-            return Ok(total);
+            break;
         };
         after = last.0.clone();
-        let results: Vec<Result<Outcome, HubError>> = futures::stream::iter(page)
+        let results: Vec<Option<Result<Outcome, HubError>>> = futures::stream::iter(page)
             .map(|(id, url, domain)| {
-                let who = &who;
+                let found = &found;
                 let due = start + pace.saturating_mul(k);
                 k = k.saturating_add(1);
                 async move {
-                    tokio::time::sleep_until(due).await;
                     let url = url.unwrap_or_default();
-                    let check = check(client, &url, cfg.timeout).await;
-                    settle(ctx, who, &id, &domain, check).await
+                    let check = tokio::select! {
+                        () = stop.cancelled() => return None,
+                        c = async {
+                            tokio::time::sleep_until(due).await;
+                            check(client, &url, cfg.timeout).await
+                        } => c,
+                    };
+                    Some(settle(ctx, who, found, &id, &domain, check).await)
                 }
             })
             .buffer_unordered(cfg.concurrency)
             .collect()
             .await;
-        for r in results {
+        for r in results.into_iter().flatten() {
             match r {
                 Ok(o) => {
                     total.probed += 1;
@@ -116,10 +143,46 @@ pub async fn round(
                     total.raised += usize::from(o.raised);
                     total.resolved += usize::from(o.resolved);
                 }
-                Err(e) => tracing::warn!(error = %e, "recording a probe failed"),
+                Err(e) => tracing::warn!(error = %e, "settling a probe failed"),
             }
         }
     }
+    Ok(total)
+}
+
+/// Writes the evidence of a round a batch at a time until every check is done: a batch is
+/// written `cfg.flush` after its first result arrived, or once it holds `cfg.flush_rows`.
+/// Answers how many were stored.
+async fn write_evidence(
+    ctx: &Ctx,
+    cfg: &ProbeConfig,
+    who: &Principal,
+    mut results: mpsc::Receiver<NewEvidence>,
+) -> usize {
+    let mut recorded = 0;
+    let mut batch = Vec::with_capacity(cfg.flush_rows);
+    while results.recv_many(&mut batch, cfg.flush_rows).await > 0 {
+        let due = tokio::time::Instant::now() + cfg.flush;
+        while batch.len() < cfg.flush_rows {
+            let room = cfg.flush_rows - batch.len();
+            match tokio::time::timeout_at(due, results.recv_many(&mut batch, room)).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+        match record_many(ctx, who, std::mem::take(&mut batch)).await {
+            Ok(answers) => {
+                for a in answers {
+                    match a {
+                        Ok(_) => recorded += 1,
+                        Err(e) => tracing::warn!(error = %e, "probe evidence refused"),
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "recording probe evidence failed"),
+        }
+    }
+    recorded
 }
 
 /// The result of one health check.
@@ -171,11 +234,13 @@ struct Outcome {
     resolved: bool,
 }
 
-/// Records the check as evidence and moves the service's probe alert to match it. The alert's
-/// current state, not the previous probe, decides: a failed raise is retried next round.
+/// Hands the check's evidence to the round's writer and moves the service's probe alert to
+/// match it. The alert's current state, not the previous probe, decides: a failed raise is
+/// retried next round.
 async fn settle(
     ctx: &Ctx,
     who: &Principal,
+    found: &mpsc::Sender<NewEvidence>,
     id: &str,
     domain: &str,
     check: Check,
@@ -186,19 +251,17 @@ async fn settle(
         EvidenceStatus::Fail
     };
     let summary = check.summary.clone();
-    record(
-        ctx,
-        who,
-        NewEvidence {
+    found
+        .send(NewEvidence {
             kind: PROBE.into(),
             service_id: Some(id.to_owned()),
             status: Some(status),
             summary: check.summary,
             fields: check.fields,
             ..Default::default()
-        },
-    )
-    .await?;
+        })
+        .await
+        .map_err(|_| HubError::Internal("the probe evidence writer stopped".into()))?;
     let key = alert_key(id, PROBE);
     let open = state::Entity::find_by_id((StateKind::Alert, key.clone()))
         .one(&ctx.db)
