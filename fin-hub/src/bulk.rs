@@ -33,7 +33,7 @@ impl BulkInsert {
             .collect();
         let source = match backend {
             DbBackend::Postgres => "jsonb_array_elements($1::jsonb) AS r(value)",
-            _ => "json_each(?) AS r",
+            _ => "jsonb_each(?) AS r",
         };
         // `WHERE true` keeps SQLite from reading `ON CONFLICT` as a join constraint.
         let mut sql = format!(

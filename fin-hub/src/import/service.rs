@@ -23,8 +23,13 @@ use super::model::{self, ImportFormat, ImportKind, ImportStatus};
 use super::read::{Records, Row, RowContext, RowError, layout};
 use crate::config::FinConfig;
 use crate::signal::{Changed, Touched};
-use crate::spend::service::{BATCH_ROWS, Entry, insert_entries};
+use crate::spend::service::{Entry, insert_entries};
 use crate::token_spend::service::{TokenRow, insert_rows};
+
+/// Rows per batch of the second pass, each written in one transaction (one insert statement):
+/// fewer, larger commits write each touched page of the ledger's indexes fewer times, while a
+/// batch stays a few MB and holds the writer for a fraction of a second.
+pub const BATCH_ROWS: usize = 5000;
 
 /// Row errors kept in the import's report; the rest are only counted.
 pub const MAX_REPORTED_ERRORS: usize = 100;

@@ -21,9 +21,6 @@ use crate::config::FinConfig;
 use crate::money::{MoneyChecks, Period};
 use crate::signal::{Changed, Touched};
 
-/// Rows per insert statement: well inside the bind-parameter limits of SQLite and PostgreSQL.
-pub const BATCH_ROWS: usize = 1000;
-
 /// A ledger entry ready to be written (already validated).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -108,8 +105,9 @@ impl Serialize for Month {
     }
 }
 
-/// Inserts `entries`, skipping those whose (source, external id) is already in the ledger, and
-/// adds the inserted ones to the totals. Call inside the transaction that emits the event.
+/// Inserts `entries` in one statement, skipping those whose (source, external id) is already in
+/// the ledger, and adds the inserted ones to the totals. Call inside the transaction that emits
+/// the event; callers bound the slice (an import batch at most).
 pub async fn insert_entries(
     db: &impl ConnectionTrait,
     entries: &[Entry],
@@ -117,60 +115,58 @@ pub async fn insert_entries(
     let mut written = Written::default();
     // The text SQLite stores for a bound time, so these rows read and sort like any other.
     let now = hub_core::db::now().to_rfc3339_opts(SecondsFormat::AutoSi, false);
-    for chunk in entries.chunks(BATCH_ROWS) {
-        let ids: Vec<String> = chunk.iter().map(|_| hub_core::ids::new_id()).collect();
-        let rows: Vec<LedgerRow> = chunk
-            .iter()
-            .zip(&ids)
-            .map(|(e, id)| {
-                LedgerRow(
-                    id,
-                    e.date,
-                    Month(Period::of(e.date)),
-                    e.amount,
-                    &e.currency,
-                    &e.domain,
-                    e.service_id.as_deref(),
-                    e.vendor.as_deref(),
-                    source_text(e.source),
-                    &e.external_id,
-                    e.import_id.as_deref(),
-                    &now,
-                )
-            })
-            .collect();
-        let by_id: HashMap<&str, &Entry> = ids.iter().map(String::as_str).zip(chunk).collect();
-        let mut sums: BTreeMap<(&str, Period, &str, &str), (i64, i64)> = BTreeMap::new();
-        for id in LEDGER.run(db, &rows).await? {
-            let Some(e) = by_id.get(id.as_str()) else {
-                continue;
-            };
-            let service = e.service_id.as_deref().unwrap_or("");
-            let sum = sums
-                .entry((&e.domain, Period::of(e.date), service, &e.currency))
-                .or_default();
-            sum.0 += e.amount;
-            sum.1 += 1;
-            written.ids.push(id);
-        }
-        for &(domain, period, service, _) in sums.keys() {
-            let period = period.to_string();
-            if !service.is_empty() {
-                written
-                    .touched
-                    .services
-                    .insert((service.to_owned(), period.clone()));
-            }
-            written.touched.budgets.insert((domain.to_owned(), period));
-        }
-        let totals: Vec<_> = sums
-            .into_iter()
-            .map(|((domain, period, service, currency), (total, n))| {
-                (domain, Month(period), service, currency, total, n)
-            })
-            .collect();
-        TOTALS.run(db, &totals).await?;
+    let ids: Vec<String> = entries.iter().map(|_| hub_core::ids::new_id()).collect();
+    let rows: Vec<LedgerRow> = entries
+        .iter()
+        .zip(&ids)
+        .map(|(e, id)| {
+            LedgerRow(
+                id,
+                e.date,
+                Month(Period::of(e.date)),
+                e.amount,
+                &e.currency,
+                &e.domain,
+                e.service_id.as_deref(),
+                e.vendor.as_deref(),
+                source_text(e.source),
+                &e.external_id,
+                e.import_id.as_deref(),
+                &now,
+            )
+        })
+        .collect();
+    let by_id: HashMap<&str, &Entry> = ids.iter().map(String::as_str).zip(entries).collect();
+    let mut sums: BTreeMap<(&str, Period, &str, &str), (i64, i64)> = BTreeMap::new();
+    for id in LEDGER.run(db, &rows).await? {
+        let Some(e) = by_id.get(id.as_str()) else {
+            continue;
+        };
+        let service = e.service_id.as_deref().unwrap_or("");
+        let sum = sums
+            .entry((&e.domain, Period::of(e.date), service, &e.currency))
+            .or_default();
+        sum.0 += e.amount;
+        sum.1 += 1;
+        written.ids.push(id);
     }
+    for &(domain, period, service, _) in sums.keys() {
+        let period = period.to_string();
+        if !service.is_empty() {
+            written
+                .touched
+                .services
+                .insert((service.to_owned(), period.clone()));
+        }
+        written.touched.budgets.insert((domain.to_owned(), period));
+    }
+    let totals: Vec<_> = sums
+        .into_iter()
+        .map(|((domain, period, service, currency), (total, n))| {
+            (domain, Month(period), service, currency, total, n)
+        })
+        .collect();
+    TOTALS.run(db, &totals).await?;
     Ok(written)
 }
 
