@@ -3,6 +3,7 @@
 
 pub mod balance;
 pub mod budget;
+mod bulk;
 pub mod burn;
 pub mod commitment;
 pub mod config;

@@ -356,14 +356,14 @@ impl RowContext<'_> {
             h.update(field);
             h.update([0x1f]);
         }
-        let digest = h.finalize();
-        Ok(format!(
-            "sha256:{}",
-            digest[..16]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        ))
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut id = String::with_capacity(39);
+        id.push_str("sha256:");
+        for b in &h.finalize()[..16] {
+            id.push(HEX[usize::from(b >> 4)] as char);
+            id.push(HEX[usize::from(b & 15)] as char);
+        }
+        Ok(id)
     }
 
     /// Reads one record into a row, or the first problem with it.
@@ -490,6 +490,19 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
     let rest = &text[10..];
     if !(rest.is_empty() || rest.starts_with('T') || rest.starts_with(' ')) {
         return Err(bad());
+    }
+    // The common shape without chrono's format interpreter (the same answer, several times faster).
+    let b = head.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b[4] == b'-'
+        && b[7] == b'-'
+        && let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10))
+    {
+        return NaiveDate::from_ymd_opt(y as i32, m, d).ok_or_else(bad);
     }
     NaiveDate::parse_from_str(head, "%Y-%m-%d").map_err(|_| bad())
 }

@@ -3,12 +3,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{NaiveDate, Utc};
+use chrono::{NaiveDate, SecondsFormat, Utc};
 use hub_core::api::page::{Page, PageRequest, page_of};
 use hub_core::auth::{Access, Principal};
 use hub_core::error::Validator;
 use hub_core::{Ctx, HubError};
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
@@ -16,12 +16,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::model::{self, Source, totals};
+use crate::bulk::BulkInsert;
 use crate::config::FinConfig;
 use crate::money::{MoneyChecks, Period};
 use crate::signal::{Changed, Touched};
-
-/// Rows per insert statement: well inside the bind-parameter limits of SQLite and PostgreSQL.
-pub const BATCH_ROWS: usize = 1000;
 
 /// A ledger entry ready to be written (already validated).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,85 +43,130 @@ pub struct Written {
     pub touched: Touched,
 }
 
-/// Inserts `entries`, skipping those whose (source, external id) is already in the ledger, and
-/// adds the inserted ones to the totals. Call inside the transaction that emits the event.
+const LEDGER: BulkInsert = BulkInsert {
+    table: "fin_spend",
+    columns: &[
+        ("id", "text"),
+        ("date", "date"),
+        ("period", "text"),
+        ("amount", "bigint"),
+        ("currency", "text"),
+        ("domain", "text"),
+        ("service_id", "text"),
+        ("vendor", "text"),
+        ("source", "text"),
+        ("external_id", "text"),
+        ("import_id", "text"),
+        ("created_at", "timestamptz"),
+    ],
+    on_conflict: "(source, external_id) DO NOTHING",
+    returning: Some("id"),
+};
+
+const TOTALS: BulkInsert = BulkInsert {
+    table: "fin_spend_totals",
+    columns: &[
+        ("domain", "text"),
+        ("period", "text"),
+        ("service", "text"),
+        ("currency", "text"),
+        ("total", "bigint"),
+        ("entries", "bigint"),
+    ],
+    on_conflict: "(domain, period, service, currency) DO UPDATE SET \
+        total = fin_spend_totals.total + excluded.total, \
+        entries = fin_spend_totals.entries + excluded.entries",
+    returning: None,
+};
+
+/// One ledger row as the JSON array [`LEDGER`] reads.
+#[derive(Serialize)]
+struct LedgerRow<'a>(
+    &'a str,
+    NaiveDate,
+    Month,
+    i64,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    &'static str,
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+);
+
+/// A period serialized as its `YYYY-MM` text without an intermediate string.
+struct Month(Period);
+
+impl Serialize for Month {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+/// Inserts `entries` in one statement, skipping those whose (source, external id) is already in
+/// the ledger, and adds the inserted ones to the totals. Call inside the transaction that emits
+/// the event; callers bound the slice (an import batch at most).
 pub async fn insert_entries(
     db: &impl ConnectionTrait,
     entries: &[Entry],
 ) -> Result<Written, HubError> {
     let mut written = Written::default();
-    let now = Utc::now();
-    for chunk in entries.chunks(BATCH_ROWS) {
-        let mut ins = Query::insert();
-        ins.into_table(model::Entity).columns([
-            model::Column::Id,
-            model::Column::Date,
-            model::Column::Period,
-            model::Column::Amount,
-            model::Column::Currency,
-            model::Column::Domain,
-            model::Column::ServiceId,
-            model::Column::Vendor,
-            model::Column::Source,
-            model::Column::ExternalId,
-            model::Column::ImportId,
-            model::Column::CreatedAt,
-        ]);
-        let mut by_id = HashMap::with_capacity(chunk.len());
-        for e in chunk {
-            let id = hub_core::ids::new_id();
-            ins.values_panic([
-                id.clone().into(),
-                e.date.into(),
-                Period::of(e.date).to_string().into(),
-                e.amount.into(),
-                e.currency.clone().into(),
-                e.domain.clone().into(),
-                e.service_id.clone().into(),
-                e.vendor.clone().into(),
-                source_text(e.source).into(),
-                e.external_id.clone().into(),
-                e.import_id.clone().into(),
-                now.into(),
-            ]);
-            by_id.insert(id, e);
-        }
-        ins.on_conflict(
-            OnConflict::columns([model::Column::Source, model::Column::ExternalId])
-                .do_nothing()
-                .to_owned(),
-        )
-        .returning_col(model::Column::Id);
-        let mut sums: BTreeMap<(&str, String, &str, &str), (i64, i64)> = BTreeMap::new();
-        for row in db.query_all(&ins).await? {
-            let id: String = row.try_get("", "id")?;
-            let Some(e) = by_id.get(&id) else { continue };
-            let period = Period::of(e.date).to_string();
-            let service = e.service_id.as_deref().unwrap_or("");
-            let sum = sums
-                .entry((
-                    e.domain.as_str(),
-                    period.clone(),
-                    service,
-                    e.currency.as_str(),
-                ))
-                .or_default();
-            sum.0 += e.amount;
-            sum.1 += 1;
+    // The text SQLite stores for a bound time, so these rows read and sort like any other.
+    let now = hub_core::db::now().to_rfc3339_opts(SecondsFormat::AutoSi, false);
+    let ids: Vec<String> = entries.iter().map(|_| hub_core::ids::new_id()).collect();
+    let rows: Vec<LedgerRow> = entries
+        .iter()
+        .zip(&ids)
+        .map(|(e, id)| {
+            LedgerRow(
+                id,
+                e.date,
+                Month(Period::of(e.date)),
+                e.amount,
+                &e.currency,
+                &e.domain,
+                e.service_id.as_deref(),
+                e.vendor.as_deref(),
+                source_text(e.source),
+                &e.external_id,
+                e.import_id.as_deref(),
+                &now,
+            )
+        })
+        .collect();
+    let by_id: HashMap<&str, &Entry> = ids.iter().map(String::as_str).zip(entries).collect();
+    let mut sums: BTreeMap<(&str, Period, &str, &str), (i64, i64)> = BTreeMap::new();
+    for id in LEDGER.run(db, &rows).await? {
+        let Some(e) = by_id.get(id.as_str()) else {
+            continue;
+        };
+        let service = e.service_id.as_deref().unwrap_or("");
+        let sum = sums
+            .entry((&e.domain, Period::of(e.date), service, &e.currency))
+            .or_default();
+        sum.0 += e.amount;
+        sum.1 += 1;
+        written.ids.push(id);
+    }
+    for &(domain, period, service, _) in sums.keys() {
+        let period = period.to_string();
+        if !service.is_empty() {
             written
                 .touched
-                .budgets
-                .insert((e.domain.clone(), period.clone()));
-            if !service.is_empty() {
-                written
-                    .touched
-                    .services
-                    .insert((service.to_owned(), period));
-            }
-            written.ids.push(id);
+                .services
+                .insert((service.to_owned(), period.clone()));
         }
-        add_totals(db, sums).await?;
+        written.touched.budgets.insert((domain.to_owned(), period));
     }
+    let totals: Vec<_> = sums
+        .into_iter()
+        .map(|((domain, period, service, currency), (total, n))| {
+            (domain, Month(period), service, currency, total, n)
+        })
+        .collect();
+    TOTALS.run(db, &totals).await?;
     Ok(written)
 }
 
@@ -133,53 +176,6 @@ fn source_text(s: Source) -> &'static str {
         Source::Token => "token",
         Source::Manual => "manual",
     }
-}
-
-async fn add_totals(
-    db: &impl ConnectionTrait,
-    sums: BTreeMap<(&str, String, &str, &str), (i64, i64)>,
-) -> Result<(), HubError> {
-    if sums.is_empty() {
-        return Ok(());
-    }
-    let mut up = Query::insert();
-    up.into_table(totals::Entity).columns([
-        totals::Column::Domain,
-        totals::Column::Period,
-        totals::Column::Service,
-        totals::Column::Currency,
-        totals::Column::Total,
-        totals::Column::Entries,
-    ]);
-    for ((domain, period, service, currency), (total, entries)) in sums {
-        up.values_panic([
-            domain.into(),
-            period.into(),
-            service.into(),
-            currency.into(),
-            total.into(),
-            entries.into(),
-        ]);
-    }
-    up.on_conflict(
-        OnConflict::columns([
-            totals::Column::Domain,
-            totals::Column::Period,
-            totals::Column::Service,
-            totals::Column::Currency,
-        ])
-        .value(
-            totals::Column::Total,
-            Expr::cust("fin_spend_totals.total + excluded.total"),
-        )
-        .value(
-            totals::Column::Entries,
-            Expr::cust("fin_spend_totals.entries + excluded.entries"),
-        )
-        .to_owned(),
-    );
-    db.execute(&up).await?;
-    Ok(())
 }
 
 /// A manual ledger entry as a caller gives it.

@@ -4,15 +4,16 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use hub_core::api::page::{Page, PageRequest, page_of};
 use hub_core::auth::{Access, Principal};
 use hub_core::error::Validator;
 use hub_core::{Ctx, HubError};
-use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
 
 use super::model;
+use crate::bulk::BulkInsert;
 use crate::config::FinConfig;
 use crate::money::{MAX_AMOUNT, MoneyChecks, date_range, div_round, exponent};
 use crate::signal::Changed;
@@ -163,6 +164,47 @@ pub fn validate(cfg: &FinConfig, new: NewTokenSpend, agent: &str) -> Result<Toke
     })
 }
 
+const TOKENS: BulkInsert = BulkInsert {
+    table: "fin_token_spend",
+    columns: &[
+        ("id", "text"),
+        ("provider", "text"),
+        ("model", "text"),
+        ("tokens_in", "bigint"),
+        ("tokens_out", "bigint"),
+        ("cost", "bigint"),
+        ("currency", "text"),
+        ("priced", "boolean"),
+        ("session_id", "text"),
+        ("agent", "text"),
+        ("domain", "text"),
+        ("time", "timestamptz"),
+        ("external_id", "text"),
+        ("created_at", "timestamptz"),
+    ],
+    on_conflict: "(external_id) DO NOTHING",
+    returning: Some("external_id"),
+};
+
+/// One record as the JSON array [`TOKENS`] reads.
+#[derive(Serialize)]
+struct Json<'a>(
+    String,
+    &'a str,
+    &'a str,
+    i64,
+    i64,
+    i64,
+    &'a str,
+    bool,
+    Option<&'a str>,
+    &'a str,
+    &'a str,
+    String,
+    &'a str,
+    &'a str,
+);
+
 /// Inserts records, skipping external ids already recorded, and enters the inserted ones in
 /// the ledger. Call inside the transaction that emits the event.
 pub async fn insert_rows(
@@ -172,52 +214,31 @@ pub async fn insert_rows(
     if rows.is_empty() {
         return Ok(Written::default());
     }
-    let now = Utc::now();
-    let mut ins = Query::insert();
-    ins.into_table(model::Entity).columns([
-        model::Column::Id,
-        model::Column::Provider,
-        model::Column::Model,
-        model::Column::TokensIn,
-        model::Column::TokensOut,
-        model::Column::Cost,
-        model::Column::Currency,
-        model::Column::Priced,
-        model::Column::SessionId,
-        model::Column::Agent,
-        model::Column::Domain,
-        model::Column::Time,
-        model::Column::ExternalId,
-        model::Column::CreatedAt,
-    ]);
-    for r in rows {
-        ins.values_panic([
-            hub_core::ids::new_id().into(),
-            r.provider.clone().into(),
-            r.model.clone().into(),
-            r.tokens_in.into(),
-            r.tokens_out.into(),
-            r.cost.into(),
-            r.currency.clone().into(),
-            r.priced.into(),
-            r.session_id.clone().into(),
-            r.agent.clone().into(),
-            r.domain.clone().into(),
-            r.time.into(),
-            r.external_id.clone().into(),
-            now.into(),
-        ]);
-    }
-    ins.on_conflict(
-        OnConflict::column(model::Column::ExternalId)
-            .do_nothing()
-            .to_owned(),
-    )
-    .returning_col(model::Column::ExternalId);
-    let mut inserted = HashSet::new();
-    for row in db.query_all(&ins).await? {
-        inserted.insert(row.try_get::<String>("", "external_id")?);
-    }
+    // Times as SQLite stores a bound time, so these rows read and sort like any other.
+    let text = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, false);
+    let now = text(hub_core::db::now());
+    let json: Vec<Json> = rows
+        .iter()
+        .map(|r| {
+            Json(
+                hub_core::ids::new_id(),
+                &r.provider,
+                &r.model,
+                r.tokens_in,
+                r.tokens_out,
+                r.cost,
+                &r.currency,
+                r.priced,
+                r.session_id.as_deref(),
+                &r.agent,
+                &r.domain,
+                text(r.time),
+                &r.external_id,
+                &now,
+            )
+        })
+        .collect();
+    let mut inserted: HashSet<String> = TOKENS.run(db, &json).await?.into_iter().collect();
     let entries: Vec<Entry> = rows
         .iter()
         .filter(|r| inserted.remove(&r.external_id))
