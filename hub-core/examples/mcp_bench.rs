@@ -64,13 +64,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
             Lifecycle::Legacy => ClientLifecycleMode::Initialize,
         };
-        sessions.push(
-            ().serve_with_lifecycle(
-                StreamableHttpClientTransport::from_config(config),
-                lifecycle,
-            )
-            .await?,
-        );
+        // rmcp's default HTTP client opens a connection per request (its pool is off); agents
+        // keep theirs open, and so does this client.
+        let transport = StreamableHttpClientTransport::with_client(reqwest::Client::new(), config);
+        sessions.push(().serve_with_lifecycle(transport, lifecycle).await?);
     }
     let next = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));

@@ -176,7 +176,9 @@ impl App {
         let router = self.router.clone();
         // Cancelling `shutdown` also closes open MCP streams, which would hold the drain open.
         let shutdown = self.shutdown.clone();
-        let result = axum::serve(listener, router)
+        // A made service shares one route table among connections; serving the `Router` itself
+        // would copy the whole table for every new connection.
+        let result = axum::serve(listener, router.into_make_service())
             .with_graceful_shutdown(async move {
                 stop.cancelled().await;
                 shutdown.cancel();

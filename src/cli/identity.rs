@@ -498,7 +498,7 @@ pub async fn start_local_issuer(
     }
     let router = issuer.router();
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router)
+        if let Err(e) = axum::serve(listener, router.into_make_service())
             .with_graceful_shutdown(stop.cancelled_owned())
             .await
         {
