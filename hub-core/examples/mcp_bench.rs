@@ -64,9 +64,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
             Lifecycle::Legacy => ClientLifecycleMode::Initialize,
         };
-        // rmcp's default HTTP client opens a connection per request (its pool is off); agents
-        // keep theirs open, and so does this client.
-        let transport = StreamableHttpClientTransport::with_client(reqwest::Client::new(), config);
+        let transport = match args.lifecycle {
+            // rmcp's default HTTP client opens a connection per request (its pool is off);
+            // agents keep theirs open, and plain JSON answers are read to their end, so this
+            // client pools.
+            Lifecycle::Discover => {
+                StreamableHttpClientTransport::with_client(reqwest::Client::new(), config)
+            }
+            // An SSE answer is not read to its end: a reused connection stalls ~40 ms on
+            // delayed ACKs, which is why rmcp does not pool.
+            Lifecycle::Legacy => StreamableHttpClientTransport::from_config(config),
+        };
         sessions.push(().serve_with_lifecycle(transport, lifecycle).await?);
     }
     let next = Arc::new(AtomicU64::new(0));
