@@ -261,8 +261,8 @@ impl HubModule for Ticker {
     }
 }
 
-#[tokio::test]
-async fn jobs_start_with_the_hub_and_stop_with_it() {
+/// A hub whose `Ticker` job has started, and the job's run counter.
+async fn ticking_hub() -> (TestHub, Arc<AtomicU32>) {
     let runs = Arc::new(AtomicU32::new(0));
     let started = Arc::new(Notify::new());
     let hub = TestHub::with_modules(
@@ -277,6 +277,12 @@ async fn jobs_start_with_the_hub_and_stop_with_it() {
     tokio::time::timeout(Duration::from_secs(10), started.notified())
         .await
         .expect("job started");
+    (hub, runs)
+}
+
+#[tokio::test]
+async fn jobs_start_with_the_hub_and_stop_with_it() {
+    let (hub, runs) = ticking_hub().await;
     drop(hub);
     tokio::time::timeout(Duration::from_secs(10), async {
         while runs.load(Ordering::SeqCst) != 101 {
@@ -289,20 +295,7 @@ async fn jobs_start_with_the_hub_and_stop_with_it() {
 
 #[tokio::test]
 async fn serve_returns_once_the_jobs_have_ended() {
-    let runs = Arc::new(AtomicU32::new(0));
-    let started = Arc::new(Notify::new());
-    let hub = TestHub::with_modules(
-        Backend::Sqlite,
-        "dev",
-        vec![Box::new(Ticker {
-            runs: runs.clone(),
-            started: started.clone(),
-        })],
-    )
-    .await;
-    tokio::time::timeout(Duration::from_secs(10), started.notified())
-        .await
-        .expect("job started");
+    let (hub, runs) = ticking_hub().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let stop = tokio_util::sync::CancellationToken::new();
     stop.cancel();
