@@ -2,6 +2,7 @@
 //! is the same whatever the number of rows, so each connection prepares it once, and no query
 //! builder makes and binds a value per cell (a 1,000-row ledger batch had 12,000).
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde::Serialize;
 
@@ -74,4 +75,10 @@ impl BulkInsert {
             .map(|row| row.try_get::<String>("", col).map_err(HubError::from))
             .collect()
     }
+}
+
+/// A time as the text SQLite stores for a bound time, so bulk-inserted rows read and sort like
+/// any other (PostgreSQL casts it to `timestamptz`).
+pub fn time_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{NaiveDate, SecondsFormat, Utc};
+use chrono::{NaiveDate, Utc};
 use hub_core::api::page::{Page, PageRequest, page_of};
 use hub_core::auth::{Access, Principal};
 use hub_core::error::Validator;
@@ -16,7 +16,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::model::{self, Source, totals};
-use crate::bulk::BulkInsert;
+use crate::bulk::{BulkInsert, time_text};
 use crate::config::FinConfig;
 use crate::money::{MoneyChecks, Period};
 use crate::signal::{Changed, Touched};
@@ -113,8 +113,7 @@ pub async fn insert_entries(
     entries: &[Entry],
 ) -> Result<Written, HubError> {
     let mut written = Written::default();
-    // The text SQLite stores for a bound time, so these rows read and sort like any other.
-    let now = hub_core::db::now().to_rfc3339_opts(SecondsFormat::AutoSi, false);
+    let now = time_text(hub_core::db::now());
     let ids: Vec<String> = entries.iter().map(|_| hub_core::ids::new_id()).collect();
     let rows: Vec<LedgerRow> = entries
         .iter()

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use hub_core::api::page::{Page, PageRequest, page_of};
 use hub_core::auth::{Access, Principal};
 use hub_core::error::Validator;
@@ -13,7 +13,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde::Serialize;
 
 use super::model;
-use crate::bulk::BulkInsert;
+use crate::bulk::{BulkInsert, time_text};
 use crate::config::FinConfig;
 use crate::money::{MAX_AMOUNT, MoneyChecks, date_range, div_round, exponent};
 use crate::signal::Changed;
@@ -214,9 +214,7 @@ pub async fn insert_rows(
     if rows.is_empty() {
         return Ok(Written::default());
     }
-    // Times as SQLite stores a bound time, so these rows read and sort like any other.
-    let text = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, false);
-    let now = text(hub_core::db::now());
+    let now = time_text(hub_core::db::now());
     let json: Vec<Json> = rows
         .iter()
         .map(|r| {
@@ -232,7 +230,7 @@ pub async fn insert_rows(
                 r.session_id.as_deref(),
                 &r.agent,
                 &r.domain,
-                text(r.time),
+                time_text(r.time),
                 &r.external_id,
                 &now,
             )
