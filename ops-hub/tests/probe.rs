@@ -279,6 +279,15 @@ struct HeldHealth {
 }
 
 impl HeldHealth {
+    /// A held health endpoint behind services `ids` of `hub`.
+    async fn behind(hub: &TestHub, ids: &[&str]) -> Self {
+        let health = Self::start().await;
+        for id in ids {
+            hub.service(id, json!({"health_url": health.url})).await;
+        }
+        health
+    }
+
     async fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/healthz", listener.local_addr().unwrap());
@@ -341,10 +350,7 @@ fn held(flush_ms: u64, flush_rows: usize) -> ProbeConfig {
 both!(
     probe_evidence_is_committed_a_batch_of_flush_rows_at_a_time,
     |hub: TestHub| async move {
-        let health = HeldHealth::start().await;
-        for id in ["a", "b", "c"] {
-            hub.service(id, json!({"health_url": health.url})).await;
-        }
+        let health = HeldHealth::behind(&hub, &["a", "b", "c"]).await;
         let mut committed = hub.ctx().subscribe_committed();
         let client = hub_core::auth::http::client();
         // The flush interval never comes within the test: only a full batch or the end of
@@ -381,10 +387,7 @@ both!(
 #[tokio::test]
 async fn probe_evidence_waits_at_most_the_flush_interval() {
     let hub = TestHub::new(Backend::Sqlite).await;
-    let health = HeldHealth::start().await;
-    for id in ["a", "b"] {
-        hub.service(id, json!({"health_url": health.url})).await;
-    }
+    let health = HeldHealth::behind(&hub, &["a", "b"]).await;
     let client = hub_core::auth::http::client();
     let cfg = held(100, 200);
     let stop = go();
@@ -406,10 +409,7 @@ async fn probe_evidence_waits_at_most_the_flush_interval() {
 #[tokio::test]
 async fn a_stopped_round_still_commits_the_evidence_of_finished_checks() {
     let hub = TestHub::new(Backend::Sqlite).await;
-    let health = HeldHealth::start().await;
-    for id in ["a", "b", "c"] {
-        hub.service(id, json!({"health_url": health.url})).await;
-    }
+    let health = HeldHealth::behind(&hub, &["a", "b", "c"]).await;
     let client = hub_core::auth::http::client();
     let stop = CancellationToken::new();
     let cfg = held(60_000, 200);
@@ -432,10 +432,7 @@ async fn a_hub_that_stops_commits_the_probe_evidence_of_finished_checks() {
         "probe_interval_secs = 1\nprobe_concurrency = 1\nprobe_spread = false\nprobe_flush_ms = 60000",
     )
     .await;
-    let health = HeldHealth::start().await;
-    for id in ["a", "b", "c"] {
-        hub.service(id, json!({"health_url": health.url})).await;
-    }
+    let health = HeldHealth::behind(&hub, &["a", "b", "c"]).await;
     health.answer_one();
     // A round with its first check answered (its evidence waits for the flush interval) and
     // its second held.
