@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, Set,
-    TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, QueryTrait,
+    Set, Statement, TransactionTrait,
 };
 use serde::Serialize;
 use tokio::sync::{Mutex as AsyncMutex, Notify, OwnedMutexGuard, mpsc, oneshot};
@@ -49,15 +49,40 @@ pub struct Ctx {
 /// Most transactions one SQLite commit carries.
 const MAX_BATCH: usize = 64;
 
+/// The savepoint every writer of a SQLite batch works in: opened with the batch, released and
+/// opened again by each writer's commit (in the same round trip as its queued statements), rolled
+/// back to when a writer gave up.
+const SAVEPOINT: &str = "hub_tx";
+
 /// Group commit on SQLite: the open database transaction that queued writers share. Each [`Tx`]
-/// is a savepoint inside it, so a failing one rolls back alone; the batch commits once the
-/// writers that were queued when it opened have had their turn (or it is full), and only then
-/// do their `commit` calls return. One commit for many changes writes each touched page once.
+/// works inside the savepoint [`SAVEPOINT`], so a failing one rolls back alone; the batch commits
+/// once the writers that were queued when it opened have had their turn (or it is full), and only
+/// then do their `commit` calls return. One commit for many changes writes each touched page once.
 #[derive(Default)]
 struct Batch {
     txn: Option<DatabaseTransaction>,
     events: Vec<Event>,
     waiting: Vec<oneshot::Sender<Result<(), String>>>,
+    /// The last writer did not commit (an error, or its future was dropped): what it wrote inside
+    /// the savepoint is rolled back before anybody else uses the transaction.
+    undo: bool,
+}
+
+impl Batch {
+    fn txn(&self) -> &DatabaseTransaction {
+        self.txn.as_ref().expect("a writer holds an open batch")
+    }
+
+    /// Rolls back what a writer that gave up left in the savepoint.
+    async fn undo_pending(&mut self) -> Result<(), HubError> {
+        if self.undo && self.txn.is_some() {
+            self.txn()
+                .execute_unprepared(&format!("ROLLBACK TO {SAVEPOINT}"))
+                .await?;
+        }
+        self.undo = false;
+        Ok(())
+    }
 }
 
 impl Ctx {
@@ -82,9 +107,9 @@ impl Ctx {
         let Some(writer) = &self.writer else {
             return Ok(Tx {
                 ctx: self,
-                txn: self.db.begin().await?,
+                conn: Conn::Own(self.db.begin().await?),
+                pending: Vec::new(),
                 events: Vec::new(),
-                batch: None,
             });
         };
         let mut batch = writer.clone().lock_owned().await;
@@ -93,30 +118,42 @@ impl Ctx {
             // Take SQLite's write lock first. Another process may write the same file (`<hub> mcp`
             // over stdio): a transaction that read before writing then fails with
             // SQLITE_BUSY_SNAPSHOT, while one that starts with a write waits out the busy timeout.
-            txn.execute_unprepared("UPDATE outbox SET attempts = attempts WHERE 0")
-                .await?;
+            txn.execute_unprepared(&format!(
+                "UPDATE outbox SET attempts = attempts WHERE 0; SAVEPOINT {SAVEPOINT}"
+            ))
+            .await?;
             batch.txn = Some(txn);
+            batch.undo = false;
             // The mutex is fair: this flush queues behind the writers already waiting, so they
             // join the batch, and commits it when its turn comes.
             let (writer, ctx) = (writer.clone(), self.clone());
             tokio::spawn(async move { ctx.commit_batch(&mut *writer.lock().await).await });
         }
-        let open = batch.txn.as_ref().expect("the batch is open");
-        let txn = open.begin().await?;
+        batch.undo_pending().await?;
+        // Until this writer commits, whatever it did is to be undone.
+        batch.undo = true;
         Ok(Tx {
             ctx: self,
-            txn,
+            conn: Conn::Shared(batch),
+            pending: Vec::new(),
             events: Vec::new(),
-            batch: Some(batch),
         })
     }
 
     /// Commits the open batch, if any, then answers its writers and hands on its events.
     async fn commit_batch(&self, batch: &mut Batch) {
+        let outcome = match batch.undo_pending().await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(e.to_string()),
+        };
         let Some(txn) = batch.txn.take() else { return };
         let waiting = std::mem::take(&mut batch.waiting);
         let events = std::mem::take(&mut batch.events);
-        let outcome = txn.commit().await.map_err(|e| e.to_string());
+        // A batch whose savepoint could not be rolled back is not committed: its writers learn so.
+        let outcome = match outcome {
+            Ok(()) => txn.commit().await.map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
         if outcome.is_ok() {
             self.committed(events);
         }
@@ -153,21 +190,34 @@ impl Ctx {
 
 /// A database transaction plus the events its change produces. Dropping it without `commit`
 /// rolls both back.
+///
+/// Statements run on it directly (through `Deref`) run at once; statements handed to
+/// [`Tx::queue`], and the outbox rows of [`Tx::emit`], run at `commit`, after them: on SQLite in
+/// one round trip to the database together with the savepoint's release, which keeps the time a
+/// writer holds SQLite's one writer short.
 pub struct Tx<'a> {
     ctx: &'a Ctx,
-    /// On SQLite a savepoint inside the batch's transaction.
-    txn: DatabaseTransaction,
+    conn: Conn,
+    pending: Vec<Statement>,
     events: Vec<Event>,
-    // Dropped after `txn`: the batch stays this writer's until its savepoint is released or
-    // rolled back.
-    batch: Option<OwnedMutexGuard<Batch>>,
+}
+
+/// Where a [`Tx`] writes.
+enum Conn {
+    /// PostgreSQL: a transaction of its own.
+    Own(DatabaseTransaction),
+    /// SQLite: the shared batch, held until this writer committed or gave up.
+    Shared(OwnedMutexGuard<Batch>),
 }
 
 impl Deref for Tx<'_> {
     type Target = DatabaseTransaction;
 
     fn deref(&self) -> &DatabaseTransaction {
-        &self.txn
+        match &self.conn {
+            Conn::Own(txn) => txn,
+            Conn::Shared(batch) => batch.txn(),
+        }
     }
 }
 
@@ -177,7 +227,15 @@ impl Tx<'_> {
         &self.ctx.hub
     }
 
-    /// Writes the event `<resource>.<action>` about `subject` to the outbox, inside this transaction.
+    /// Queues a write that runs at `commit`, after every statement run directly. For writes the
+    /// transaction does not read back; a failure surfaces from `commit`.
+    pub fn queue(&mut self, query: &impl QueryTrait) {
+        let statement = query.build(self.get_database_backend());
+        self.pending.push(statement);
+    }
+
+    /// Writes the event `<resource>.<action>` about `subject` to the outbox with this transaction
+    /// (queued: the row is inserted at `commit`).
     pub async fn emit(
         &mut self,
         resource: &str,
@@ -188,7 +246,7 @@ impl Tx<'_> {
         let data = serde_json::to_value(data)
             .map_err(|e| HubError::Internal(format!("event data: {e}")))?;
         let event = Event::new(&self.ctx.hub, resource, action, subject, data);
-        outbox::Entity::insert(outbox::ActiveModel {
+        self.queue(&outbox::Entity::insert(outbox::ActiveModel {
             id: Set(event.id.clone()),
             source: Set(event.source.clone()),
             event_type: Set(event.event_type.clone()),
@@ -197,9 +255,7 @@ impl Tx<'_> {
             data: Set(event.data.clone()),
             sent_at: Set(None),
             attempts: Set(0),
-        })
-        .exec_without_returning(&self.txn)
-        .await?;
+        }));
         self.events.push(event);
         Ok(())
     }
@@ -209,15 +265,38 @@ impl Tx<'_> {
     pub async fn commit(self) -> Result<(), HubError> {
         let Tx {
             ctx,
-            txn,
+            conn,
+            pending,
             events,
-            batch,
         } = self;
-        txn.commit().await?;
-        let Some(mut batch) = batch else {
-            ctx.committed(events);
-            return Ok(());
+        let mut batch = match conn {
+            Conn::Own(txn) => {
+                for statement in pending {
+                    txn.execute_raw(statement).await?;
+                }
+                txn.commit().await?;
+                ctx.committed(events);
+                return Ok(());
+            }
+            Conn::Shared(batch) => batch,
         };
+        // The queued statements, the release of this writer's savepoint and a fresh one for the
+        // next writer, as one multi-statement call (its `?` parameters number on across them).
+        let mut sql = String::new();
+        let mut values = Vec::new();
+        for statement in pending {
+            sql.push_str(&statement.sql);
+            sql.push_str(";\n");
+            values.extend(statement.values.map(|v| v.0).unwrap_or_default());
+        }
+        sql.push_str(&format!("RELEASE {SAVEPOINT}; SAVEPOINT {SAVEPOINT}"));
+        let statement = Statement::from_sql_and_values(DbBackend::Sqlite, sql, values);
+        if let Err(e) = batch.txn().execute_raw(statement).await {
+            // Leaves `undo` set: the next user of the batch rolls this writer back.
+            batch.undo_pending().await?;
+            return Err(e.into());
+        }
+        batch.undo = false;
         batch.events.extend(events);
         let (done, outcome) = oneshot::channel();
         batch.waiting.push(done);

@@ -25,6 +25,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10));
     if is_sqlite {
+        // A SQLite connection is a file handle in this process and cannot go stale: pinging it
+        // on every checkout (sqlx's default) costs a round trip to its worker thread per query.
+        opts.test_before_acquire(false);
         opts.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
@@ -35,6 +38,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 // indexes stay in memory instead of being re-read through the OS on every write.
                 .pragma("cache_size", "-16384")
         });
+    } else {
+        // A server connection can be dropped by the server or the network while idle: ping only
+        // those idle long enough for that, not every checkout.
+        opts.test_before_acquire_if_idle_for(Duration::from_secs(30));
     }
     Database::connect(opts).await
 }

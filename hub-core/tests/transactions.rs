@@ -1,43 +1,88 @@
 //! `Ctx::begin` / `Tx::commit` under concurrent writers: on SQLite they share commits (group
-//! commit), so these check that sharing changes nothing a writer can observe.
+//! commit), so these check that sharing changes nothing a writer can observe: a writer that gives
+//! up or whose queued statements fail at commit leaves nothing, and the others commit.
 
 use std::sync::Arc;
 
 use hub_core::HubError;
+use hub_core::domain::model as domain;
 use hub_core::outbox::model as outbox;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
 use crate::both;
 use crate::support::TestHub;
 
-const WRITERS: usize = 40;
+const WRITERS: usize = 45;
 
-/// Writer `i` emits one event; odd writers fail after writing and so must leave nothing behind.
+/// What writer `i` does after writing a domain row directly and queueing its event.
+#[derive(Debug, PartialEq)]
+enum Fate {
+    Commits,
+    /// Returns an error before `commit`, dropping the transaction.
+    GivesUp,
+    /// Also queues a row whose key exists, so `commit` itself fails.
+    FailsAtCommit,
+}
+
+fn fate(i: usize) -> Fate {
+    match i % 3 {
+        0 => Fate::Commits,
+        1 => Fate::GivesUp,
+        _ => Fate::FailsAtCommit,
+    }
+}
+
+fn domain(slug: &str) -> domain::ActiveModel {
+    domain::ActiveModel {
+        slug: Set(slug.to_owned()),
+        name: Set(slug.to_owned()),
+        description: Set(String::new()),
+        owner: Set(None),
+        created_at: Set(chrono::Utc::now()),
+    }
+}
+
+/// Writer `i`: one statement run at once, one event queued, then its fate.
 async fn write(ctx: &hub_core::Ctx, i: usize) -> Result<(), HubError> {
     let mut tx = ctx.begin().await?;
+    domain::Entity::insert(domain(&format!("w-{i}")))
+        .exec_without_returning(&*tx)
+        .await?;
     tx.emit("test", "written", &i.to_string(), &json!({ "i": i }))
         .await?;
-    if i % 2 == 1 {
-        return Err(HubError::Conflict(format!("writer {i} gives up")));
+    match fate(i) {
+        Fate::Commits => {}
+        Fate::GivesUp => return Err(HubError::Conflict(format!("writer {i} gives up"))),
+        Fate::FailsAtCommit => tx.queue(&domain::Entity::insert(domain("taken"))),
     }
     tx.commit().await
 }
 
-async fn visible(ctx: &hub_core::Ctx, i: usize) -> bool {
-    outbox::Entity::find()
+async fn visible(ctx: &hub_core::Ctx, i: usize) -> (bool, bool) {
+    let event = outbox::Entity::find()
         .filter(outbox::Column::EventType.eq("hubmesh.test.written"))
         .filter(outbox::Column::Subject.eq(i.to_string()))
         .one(&ctx.db)
         .await
         .expect("read the outbox")
-        .is_some()
+        .is_some();
+    let row = domain::Entity::find_by_id(format!("w-{i}"))
+        .one(&ctx.db)
+        .await
+        .expect("read the domains")
+        .is_some();
+    (row, event)
 }
 
 both!(
     concurrent_writers_commit_or_roll_back_alone,
     |hub: TestHub| async move {
         let ctx = Arc::new(hub.ctx().clone());
+        domain::Entity::insert(domain("taken"))
+            .exec_without_returning(&ctx.db)
+            .await
+            .expect("the taken slug");
         let mut committed = ctx.subscribe_committed();
         let writers: Vec<_> = (0..WRITERS)
             .map(|i| {
@@ -52,8 +97,12 @@ both!(
             .collect();
         for w in writers {
             let (i, ok, seen) = w.await.expect("writer");
-            assert_eq!(ok, i % 2 == 0, "writer {i} outcome");
-            assert_eq!(seen, ok, "writer {i}: committed {ok} but visible {seen}");
+            assert_eq!(ok, fate(i) == Fate::Commits, "writer {i} outcome");
+            assert_eq!(
+                seen,
+                (ok, ok),
+                "writer {i}: committed {ok} but (row, event) visible {seen:?}"
+            );
         }
         let mut subjects: Vec<usize> = hub
             .events("test.written")
@@ -62,9 +111,9 @@ both!(
             .map(|d| d["i"].as_u64().expect("i") as usize)
             .collect();
         subjects.sort();
-        let even: Vec<usize> = (0..WRITERS).step_by(2).collect();
+        let committers: Vec<usize> = (0..WRITERS).step_by(3).collect();
         assert_eq!(
-            subjects, even,
+            subjects, committers,
             "only the committed writers' rows are stored"
         );
         // Post-commit handlers get exactly the committed events.
@@ -73,6 +122,6 @@ both!(
             handed_on.push(e.subject.parse::<usize>().expect("subject"));
         }
         handed_on.sort();
-        assert_eq!(handed_on, even);
+        assert_eq!(handed_on, committers);
     }
 );

@@ -239,7 +239,7 @@ async fn write(ctx: &Ctx, row: message::Model, to: Vec<Address>) -> Result<Full,
         }
     }
     let mut tx = ctx.begin().await?;
-    message::Entity::insert(message::ActiveModel {
+    tx.queue(&message::Entity::insert(message::ActiveModel {
         id: Set(row.id.clone()),
         sender: Set(row.sender.clone()),
         subject: Set(row.subject.clone()),
@@ -249,20 +249,18 @@ async fn write(ctx: &Ctx, row: message::Model, to: Vec<Address>) -> Result<Full,
         ack_required: Set(row.ack_required),
         domain: Set(row.domain.clone()),
         created_at: Set(row.created_at),
-    })
-    .exec_without_returning(&*tx)
-    .await?;
-    recipient::Entity::insert_many(recipients.iter().map(|r| recipient::ActiveModel {
-        message_id: Set(r.message_id.clone()),
-        recipient: Set(r.recipient.clone()),
-        hub: Set(r.hub.clone()),
-        delivery: Set(r.delivery),
-        delivery_error: Set(None),
-        read_at: Set(None),
-        acked_at: Set(None),
-    }))
-    .exec_without_returning(&*tx)
-    .await?;
+    }));
+    tx.queue(&recipient::Entity::insert_many(recipients.iter().map(
+        |r| recipient::ActiveModel {
+            message_id: Set(r.message_id.clone()),
+            recipient: Set(r.recipient.clone()),
+            hub: Set(r.hub.clone()),
+            delivery: Set(r.delivery),
+            delivery_error: Set(None),
+            read_at: Set(None),
+            acked_at: Set(None),
+        },
+    )));
     tx.emit(
         "message",
         "created",
