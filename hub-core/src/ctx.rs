@@ -54,15 +54,23 @@ const MAX_BATCH: usize = 64;
 /// back to when a writer gave up.
 const SAVEPOINT: &str = "hub_tx";
 
+/// What a writer learns of its commit.
+type Outcome = oneshot::Sender<Result<(), sea_orm::DbErr>>;
+
 /// Group commit on SQLite: the open database transaction that queued writers share. Each [`Tx`]
 /// works inside the savepoint [`SAVEPOINT`], so a failing one rolls back alone; the batch commits
 /// once the writers that were queued when it opened have had their turn (or it is full), and only
 /// then do their `commit` calls return. One commit for many changes writes each touched page once.
+/// [`Ctx::apply`]'s writes wait in `staged` and run together, in one round trip, when the batch
+/// commits or before the next [`Tx`] starts.
 #[derive(Default)]
 struct Batch {
     txn: Option<DatabaseTransaction>,
     events: Vec<Event>,
-    waiting: Vec<oneshot::Sender<Result<(), String>>>,
+    waiting: Vec<Outcome>,
+    staged: Vec<(Writes, Outcome)>,
+    /// A commit of the batch is queued for the lock.
+    commit_queued: bool,
     /// The last writer did not commit (an error, or its future was dropped): what it wrote inside
     /// the savepoint is rolled back before anybody else uses the transaction.
     undo: bool,
@@ -73,8 +81,25 @@ impl Batch {
         self.txn.as_ref().expect("a writer holds an open batch")
     }
 
+    /// Opens the batch's transaction unless it is open.
+    async fn open(&mut self, db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+        if self.txn.is_none() {
+            let txn = db.begin().await?;
+            // Take SQLite's write lock first. Another process may write the same file (`<hub> mcp`
+            // over stdio): a transaction that read before writing then fails with
+            // SQLITE_BUSY_SNAPSHOT, while one that starts with a write waits out the busy timeout.
+            txn.execute_unprepared(&format!(
+                "UPDATE outbox SET attempts = attempts WHERE 0; SAVEPOINT {SAVEPOINT}"
+            ))
+            .await?;
+            self.txn = Some(txn);
+            self.undo = false;
+        }
+        Ok(())
+    }
+
     /// Rolls back what a writer that gave up left in the savepoint.
-    async fn undo_pending(&mut self) -> Result<(), HubError> {
+    async fn undo_pending(&mut self) -> Result<(), sea_orm::DbErr> {
         if self.undo && self.txn.is_some() {
             self.txn()
                 .execute_unprepared(&format!("ROLLBACK TO {SAVEPOINT}"))
@@ -82,6 +107,65 @@ impl Batch {
         }
         self.undo = false;
         Ok(())
+    }
+
+    /// Runs `statements` in the open batch and releases them into it, in one multi-statement call
+    /// (its `?` parameters number on across the statements); on failure rolls them back.
+    async fn run<'s>(
+        &mut self,
+        statements: impl IntoIterator<Item = &'s Statement>,
+    ) -> Result<(), sea_orm::DbErr> {
+        let mut sql = String::new();
+        let mut values = Vec::new();
+        for statement in statements {
+            sql.push_str(&statement.sql);
+            sql.push_str(";\n");
+            values.extend(statement.values.iter().flat_map(|v| v.0.iter().cloned()));
+        }
+        sql.push_str(&format!("RELEASE {SAVEPOINT}; SAVEPOINT {SAVEPOINT}"));
+        let statement = Statement::from_sql_and_values(DbBackend::Sqlite, sql, values);
+        let Err(e) = self.txn().execute_raw(statement).await else {
+            return Ok(());
+        };
+        self.undo = true;
+        if let Err(undo) = self.undo_pending().await {
+            // `undo` stays set: the next user of the batch tries again.
+            tracing::warn!(error = %undo, "cannot roll back a failed write");
+        }
+        Err(e)
+    }
+
+    /// Runs the staged writes: all in one call, or, if that fails, one by one so that only the
+    /// failing ones fail.
+    async fn flush(&mut self) {
+        let staged = std::mem::take(&mut self.staged);
+        if staged.is_empty() {
+            return;
+        }
+        let together = staged.len() > 1;
+        if together
+            && self
+                .run(staged.iter().flat_map(|(w, _)| &w.statements))
+                .await
+                .is_ok()
+        {
+            for (writes, done) in staged {
+                self.events.extend(writes.events);
+                self.waiting.push(done);
+            }
+            return;
+        }
+        for (writes, done) in staged {
+            match self.run(&writes.statements).await {
+                Ok(()) => {
+                    self.events.extend(writes.events);
+                    self.waiting.push(done);
+                }
+                Err(e) => {
+                    let _ = done.send(Err(e));
+                }
+            }
+        }
     }
 }
 
@@ -104,63 +188,118 @@ impl Ctx {
 
     /// Starts a transaction whose events are written to the outbox with it.
     pub async fn begin(&self) -> Result<Tx<'_>, HubError> {
+        let writes = self.writes();
         let Some(writer) = &self.writer else {
             return Ok(Tx {
                 ctx: self,
                 conn: Conn::Own(self.db.begin().await?),
-                pending: Vec::new(),
-                events: Vec::new(),
+                writes,
             });
         };
         let mut batch = writer.clone().lock_owned().await;
-        if batch.txn.is_none() {
-            let txn = self.db.begin().await?;
-            // Take SQLite's write lock first. Another process may write the same file (`<hub> mcp`
-            // over stdio): a transaction that read before writing then fails with
-            // SQLITE_BUSY_SNAPSHOT, while one that starts with a write waits out the busy timeout.
-            txn.execute_unprepared(&format!(
-                "UPDATE outbox SET attempts = attempts WHERE 0; SAVEPOINT {SAVEPOINT}"
-            ))
-            .await?;
-            batch.txn = Some(txn);
-            batch.undo = false;
-            // The mutex is fair: this flush queues behind the writers already waiting, so they
-            // join the batch, and commits it when its turn comes.
-            let (writer, ctx) = (writer.clone(), self.clone());
-            tokio::spawn(async move { ctx.commit_batch(&mut *writer.lock().await).await });
-        }
+        batch.open(&self.db).await?;
+        self.queue_commit(&mut batch);
         batch.undo_pending().await?;
+        // What was staged before this writer came is part of what it reads.
+        batch.flush().await;
         // Until this writer commits, whatever it did is to be undone.
         batch.undo = true;
         Ok(Tx {
             ctx: self,
             conn: Conn::Shared(batch),
-            pending: Vec::new(),
-            events: Vec::new(),
+            writes,
         })
     }
 
-    /// Commits the open batch, if any, then answers its writers and hands on its events.
-    async fn commit_batch(&self, batch: &mut Batch) {
-        let outcome = match batch.undo_pending().await {
-            Ok(()) => Ok(()),
-            Err(e) => Err(e.to_string()),
+    /// An empty set of writes for [`Ctx::apply`].
+    pub fn writes(&self) -> Writes {
+        Writes {
+            backend: self.db.get_database_backend(),
+            hub: self.hub.clone(),
+            statements: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Commits `writes` as a transaction of their own, for a change that reads nothing inside its
+    /// transaction. On SQLite the writer never holds the one writer while it waits: its writes join
+    /// the open batch and run together with the others'.
+    pub async fn apply(&self, writes: Writes) -> Result<(), HubError> {
+        let Some(writer) = &self.writer else {
+            let tx = Tx {
+                ctx: self,
+                conn: Conn::Own(self.db.begin().await?),
+                writes,
+            };
+            return tx.commit().await;
         };
-        let Some(txn) = batch.txn.take() else { return };
-        let waiting = std::mem::take(&mut batch.waiting);
-        let events = std::mem::take(&mut batch.events);
-        // A batch whose savepoint could not be rolled back is not committed: its writers learn so.
-        let outcome = match outcome {
-            Ok(()) => txn.commit().await.map_err(|e| e.to_string()),
+        let (done, outcome) = oneshot::channel();
+        {
+            let mut batch = writer.lock().await;
+            batch.staged.push((writes, done));
+            if batch.staged.len() >= MAX_BATCH {
+                self.commit_batch(&mut batch).await;
+            } else {
+                self.queue_commit(&mut batch);
+            }
+        }
+        Self::outcome(outcome).await
+    }
+
+    /// Queues a commit of the batch behind the writers waiting now. The mutex is fair, so they
+    /// join the batch first.
+    fn queue_commit(&self, batch: &mut Batch) {
+        if batch.commit_queued {
+            return;
+        }
+        batch.commit_queued = true;
+        let (writer, ctx) = (self.writer.clone().expect("SQLite"), self.clone());
+        tokio::spawn(async move { ctx.commit_batch(&mut *writer.lock().await).await });
+    }
+
+    /// Commits the open batch and what is staged, then answers its writers and hands on its events.
+    async fn commit_batch(&self, batch: &mut Batch) {
+        batch.commit_queued = false;
+        if batch.txn.is_none() && batch.staged.is_empty() {
+            return;
+        }
+        let ready = match batch.open(&self.db).await {
+            Ok(()) => batch.undo_pending().await,
             Err(e) => Err(e),
         };
+        let outcome = match ready {
+            Ok(()) => {
+                batch.flush().await;
+                match batch.txn.take() {
+                    Some(txn) => txn.commit().await.map_err(|e| e.to_string()),
+                    None => Ok(()),
+                }
+            }
+            // A batch that cannot be opened, or whose savepoint cannot be rolled back, is not
+            // committed: its writers learn so.
+            Err(e) => {
+                batch.txn = None;
+                Err(e.to_string())
+            }
+        };
+        let mut waiting = std::mem::take(&mut batch.waiting);
+        waiting.extend(batch.staged.drain(..).map(|(_, done)| done));
+        let events = std::mem::take(&mut batch.events);
         if outcome.is_ok() {
             self.committed(events);
         }
         for w in waiting {
             // A writer that stopped waiting has nobody to tell.
-            let _ = w.send(outcome.clone());
+            let _ = w.send(outcome.clone().map_err(sea_orm::DbErr::Custom));
         }
+    }
+
+    async fn outcome(
+        outcome: oneshot::Receiver<Result<(), sea_orm::DbErr>>,
+    ) -> Result<(), HubError> {
+        Ok(outcome
+            .await
+            .map_err(|_| HubError::Internal("the hub stopped before the commit".into()))??)
     }
 
     /// Wakes the relay and hands committed events to post-commit handlers.
@@ -188,6 +327,47 @@ impl Ctx {
     }
 }
 
+/// Statements and outbox events a change writes without reading them back, run in order at
+/// commit ([`Tx::commit`], [`Ctx::apply`]).
+pub struct Writes {
+    backend: DbBackend,
+    hub: Arc<str>,
+    statements: Vec<Statement>,
+    events: Vec<Event>,
+}
+
+impl Writes {
+    /// Queues a write; a failure surfaces from the commit.
+    pub fn queue(&mut self, query: &impl QueryTrait) {
+        self.statements.push(query.build(self.backend));
+    }
+
+    /// Queues the event `<resource>.<action>` about `subject` and its outbox row.
+    pub fn emit(
+        &mut self,
+        resource: &str,
+        action: &str,
+        subject: &str,
+        data: &impl Serialize,
+    ) -> Result<(), HubError> {
+        let data = serde_json::to_value(data)
+            .map_err(|e| HubError::Internal(format!("event data: {e}")))?;
+        let event = Event::new(&self.hub, resource, action, subject, data);
+        self.queue(&outbox::Entity::insert(outbox::ActiveModel {
+            id: Set(event.id.clone()),
+            source: Set(event.source.clone()),
+            event_type: Set(event.event_type.clone()),
+            subject: Set(event.subject.clone()),
+            time: Set(event.time),
+            data: Set(event.data.clone()),
+            sent_at: Set(None),
+            attempts: Set(0),
+        }));
+        self.events.push(event);
+        Ok(())
+    }
+}
+
 /// A database transaction plus the events its change produces. Dropping it without `commit`
 /// rolls both back.
 ///
@@ -198,8 +378,7 @@ impl Ctx {
 pub struct Tx<'a> {
     ctx: &'a Ctx,
     conn: Conn,
-    pending: Vec<Statement>,
-    events: Vec<Event>,
+    writes: Writes,
 }
 
 /// Where a [`Tx`] writes.
@@ -227,11 +406,15 @@ impl Tx<'_> {
         &self.ctx.hub
     }
 
+    /// The writes queued for `commit`, for helpers that only queue.
+    pub fn writes(&mut self) -> &mut Writes {
+        &mut self.writes
+    }
+
     /// Queues a write that runs at `commit`, after every statement run directly. For writes the
     /// transaction does not read back; a failure surfaces from `commit`.
     pub fn queue(&mut self, query: &impl QueryTrait) {
-        let statement = query.build(self.get_database_backend());
-        self.pending.push(statement);
+        self.writes.queue(query);
     }
 
     /// Writes the event `<resource>.<action>` about `subject` to the outbox with this transaction
@@ -243,70 +426,33 @@ impl Tx<'_> {
         subject: &str,
         data: &impl Serialize,
     ) -> Result<(), HubError> {
-        let data = serde_json::to_value(data)
-            .map_err(|e| HubError::Internal(format!("event data: {e}")))?;
-        let event = Event::new(&self.ctx.hub, resource, action, subject, data);
-        self.queue(&outbox::Entity::insert(outbox::ActiveModel {
-            id: Set(event.id.clone()),
-            source: Set(event.source.clone()),
-            event_type: Set(event.event_type.clone()),
-            subject: Set(event.subject.clone()),
-            time: Set(event.time),
-            data: Set(event.data.clone()),
-            sent_at: Set(None),
-            attempts: Set(0),
-        }));
-        self.events.push(event);
-        Ok(())
+        self.writes.emit(resource, action, subject, data)
     }
 
     /// Commits the change and its events, then hands the events to post-commit handlers.
     /// Returns once the change is durable in the database (on SQLite: once its batch committed).
     pub async fn commit(self) -> Result<(), HubError> {
-        let Tx {
-            ctx,
-            conn,
-            pending,
-            events,
-        } = self;
+        let Tx { ctx, conn, writes } = self;
         let mut batch = match conn {
             Conn::Own(txn) => {
-                for statement in pending {
+                for statement in writes.statements {
                     txn.execute_raw(statement).await?;
                 }
                 txn.commit().await?;
-                ctx.committed(events);
+                ctx.committed(writes.events);
                 return Ok(());
             }
             Conn::Shared(batch) => batch,
         };
-        // The queued statements, the release of this writer's savepoint and a fresh one for the
-        // next writer, as one multi-statement call (its `?` parameters number on across them).
-        let mut sql = String::new();
-        let mut values = Vec::new();
-        for statement in pending {
-            sql.push_str(&statement.sql);
-            sql.push_str(";\n");
-            values.extend(statement.values.map(|v| v.0).unwrap_or_default());
-        }
-        sql.push_str(&format!("RELEASE {SAVEPOINT}; SAVEPOINT {SAVEPOINT}"));
-        let statement = Statement::from_sql_and_values(DbBackend::Sqlite, sql, values);
-        if let Err(e) = batch.txn().execute_raw(statement).await {
-            // Leaves `undo` set: the next user of the batch rolls this writer back.
-            batch.undo_pending().await?;
-            return Err(e.into());
-        }
+        batch.run(&writes.statements).await?;
         batch.undo = false;
-        batch.events.extend(events);
+        batch.events.extend(writes.events);
         let (done, outcome) = oneshot::channel();
         batch.waiting.push(done);
         if batch.waiting.len() >= MAX_BATCH {
             ctx.commit_batch(&mut batch).await;
         }
         drop(batch);
-        outcome
-            .await
-            .map_err(|_| HubError::Internal("the hub stopped before the commit".into()))?
-            .map_err(|e| HubError::Db(sea_orm::DbErr::Custom(e)))
+        Ctx::outcome(outcome).await
     }
 }

@@ -29,6 +29,6 @@ pub mod repo;
 pub mod summary;
 pub mod tpsc;
 
-pub use ctx::{Ctx, Tx};
+pub use ctx::{Ctx, Tx, Writes};
 pub use error::HubError;
 pub use hub::Hub;

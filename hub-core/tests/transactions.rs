@@ -13,24 +13,35 @@ use serde_json::json;
 use crate::both;
 use crate::support::TestHub;
 
-const WRITERS: usize = 45;
+const WRITERS: usize = 50;
 
-/// What writer `i` does after writing a domain row directly and queueing its event.
+/// How writer `i` writes its domain row and event, and how it ends.
 #[derive(Debug, PartialEq)]
 enum Fate {
+    /// A `Tx`: the row written at once, the event queued.
     Commits,
-    /// Returns an error before `commit`, dropping the transaction.
+    /// As `Commits`, but returns an error before `commit`, dropping the transaction.
     GivesUp,
-    /// Also queues a row whose key exists, so `commit` itself fails.
+    /// As `Commits`, but also queues a row whose key exists, so `commit` itself fails.
     FailsAtCommit,
+    /// `Ctx::apply`: row and event queued, run together with other writers' writes.
+    Applies,
+    /// As `Applies`, with a row whose key exists among its writes.
+    ApplyFails,
 }
 
 fn fate(i: usize) -> Fate {
-    match i % 3 {
+    match i % 5 {
         0 => Fate::Commits,
         1 => Fate::GivesUp,
-        _ => Fate::FailsAtCommit,
+        2 => Fate::FailsAtCommit,
+        3 => Fate::Applies,
+        _ => Fate::ApplyFails,
     }
+}
+
+fn commits(i: usize) -> bool {
+    matches!(fate(i), Fate::Commits | Fate::Applies)
 }
 
 fn domain(slug: &str) -> domain::ActiveModel {
@@ -43,8 +54,17 @@ fn domain(slug: &str) -> domain::ActiveModel {
     }
 }
 
-/// Writer `i`: one statement run at once, one event queued, then its fate.
+/// Writer `i`: a domain row and an event, then its fate.
 async fn write(ctx: &hub_core::Ctx, i: usize) -> Result<(), HubError> {
+    if matches!(fate(i), Fate::Applies | Fate::ApplyFails) {
+        let mut writes = ctx.writes();
+        writes.queue(&domain::Entity::insert(domain(&format!("w-{i}"))));
+        writes.emit("test", "written", &i.to_string(), &json!({ "i": i }))?;
+        if fate(i) == Fate::ApplyFails {
+            writes.queue(&domain::Entity::insert(domain("taken")));
+        }
+        return ctx.apply(writes).await;
+    }
     let mut tx = ctx.begin().await?;
     domain::Entity::insert(domain(&format!("w-{i}")))
         .exec_without_returning(&*tx)
@@ -52,7 +72,7 @@ async fn write(ctx: &hub_core::Ctx, i: usize) -> Result<(), HubError> {
     tx.emit("test", "written", &i.to_string(), &json!({ "i": i }))
         .await?;
     match fate(i) {
-        Fate::Commits => {}
+        Fate::Commits | Fate::Applies | Fate::ApplyFails => {}
         Fate::GivesUp => return Err(HubError::Conflict(format!("writer {i} gives up"))),
         Fate::FailsAtCommit => tx.queue(&domain::Entity::insert(domain("taken"))),
     }
@@ -97,7 +117,7 @@ both!(
             .collect();
         for w in writers {
             let (i, ok, seen) = w.await.expect("writer");
-            assert_eq!(ok, fate(i) == Fate::Commits, "writer {i} outcome");
+            assert_eq!(ok, commits(i), "writer {i} ({:?}) outcome", fate(i));
             assert_eq!(
                 seen,
                 (ok, ok),
@@ -111,7 +131,7 @@ both!(
             .map(|d| d["i"].as_u64().expect("i") as usize)
             .collect();
         subjects.sort();
-        let committers: Vec<usize> = (0..WRITERS).step_by(3).collect();
+        let committers: Vec<usize> = (0..WRITERS).filter(|&i| commits(i)).collect();
         assert_eq!(
             subjects, committers,
             "only the committed writers' rows are stored"

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{Delivery, Importance, message, recipient};
 use crate::bus::inbox::{BusHandler, Subscription};
-use crate::ctx::Tx;
+use crate::ctx::{Tx, Writes};
 use crate::error::HubError;
 use crate::module::durable_name;
 use crate::outbox::Event;
@@ -58,8 +58,8 @@ pub struct Receipt {
 }
 
 /// Writes one `fed.<hub>.msg` event per other hub among `recipients`, inside the message's transaction.
-pub(super) async fn forward(
-    tx: &mut Tx<'_>,
+pub(super) fn forward(
+    writes: &mut Writes,
     row: &message::Model,
     recipients: &[recipient::Model],
 ) -> Result<(), HubError> {
@@ -84,13 +84,12 @@ pub(super) async fn forward(
             domain: row.domain.clone(),
             created_at: row.created_at,
         };
-        tx.emit(
+        writes.emit(
             &format!("fed.{hub}"),
             "msg",
             &row.id,
             &Envelope::Message(carried),
-        )
-        .await?;
+        )?;
     }
     Ok(())
 }

@@ -238,8 +238,8 @@ async fn write(ctx: &Ctx, row: message::Model, to: Vec<Address>) -> Result<Full,
             });
         }
     }
-    let mut tx = ctx.begin().await?;
-    tx.queue(&message::Entity::insert(message::ActiveModel {
+    let mut writes = ctx.writes();
+    writes.queue(&message::Entity::insert(message::ActiveModel {
         id: Set(row.id.clone()),
         sender: Set(row.sender.clone()),
         subject: Set(row.subject.clone()),
@@ -250,7 +250,7 @@ async fn write(ctx: &Ctx, row: message::Model, to: Vec<Address>) -> Result<Full,
         domain: Set(row.domain.clone()),
         created_at: Set(row.created_at),
     }));
-    tx.queue(&recipient::Entity::insert_many(recipients.iter().map(
+    writes.queue(&recipient::Entity::insert_many(recipients.iter().map(
         |r| recipient::ActiveModel {
             message_id: Set(r.message_id.clone()),
             recipient: Set(r.recipient.clone()),
@@ -261,7 +261,7 @@ async fn write(ctx: &Ctx, row: message::Model, to: Vec<Address>) -> Result<Full,
             acked_at: Set(None),
         },
     )));
-    tx.emit(
+    writes.emit(
         "message",
         "created",
         &row.id,
@@ -274,10 +274,9 @@ async fn write(ctx: &Ctx, row: message::Model, to: Vec<Address>) -> Result<Full,
             importance: row.importance,
             domain: row.domain.as_deref(),
         },
-    )
-    .await?;
-    super::bus::forward(&mut tx, &row, &recipients).await?;
-    tx.commit().await?;
+    )?;
+    super::bus::forward(&mut writes, &row, &recipients)?;
+    ctx.apply(writes).await?;
     Ok(Full {
         message: row,
         recipients,
