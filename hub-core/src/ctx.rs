@@ -43,7 +43,29 @@ pub struct Ctx {
     /// SQLite has one writer at a time: writers queue here (instead of failing with
     /// `SQLITE_BUSY_SNAPSHOT` when a transaction that read first tries to write) and share
     /// commits. `None` on PostgreSQL, whose writers run side by side.
-    writer: Option<Arc<AsyncMutex<Batch>>>,
+    writer: Option<Arc<Writer>>,
+}
+
+/// SQLite's one writer: the batch that holds the open transaction, and the writes of
+/// [`Ctx::apply`] waiting for it. They wait apart from the batch, so that a writer hands in its
+/// writes at once while the batch is busy committing the previous ones.
+#[derive(Default)]
+struct Writer {
+    batch: Arc<AsyncMutex<Batch>>,
+    staging: Mutex<Staging>,
+}
+
+#[derive(Default)]
+struct Staging {
+    writes: Vec<(Writes, Outcome)>,
+    /// A commit of the batch is queued for its lock and has not yet taken these writes.
+    commit_queued: bool,
+}
+
+impl Writer {
+    fn staging(&self) -> std::sync::MutexGuard<'_, Staging> {
+        self.staging.lock().expect("staging poisoned")
+    }
 }
 
 /// Most transactions one SQLite commit carries.
@@ -61,16 +83,13 @@ type Outcome = oneshot::Sender<Result<(), sea_orm::DbErr>>;
 /// works inside the savepoint [`SAVEPOINT`], so a failing one rolls back alone; the batch commits
 /// once the writers that were queued when it opened have had their turn (or it is full), and only
 /// then do their `commit` calls return. One commit for many changes writes each touched page once.
-/// [`Ctx::apply`]'s writes wait in `staged` and run together, in one round trip, when the batch
-/// commits or before the next [`Tx`] starts.
+/// [`Ctx::apply`]'s writes run together, in one round trip, when the batch commits or before the
+/// next [`Tx`] starts.
 #[derive(Default)]
 struct Batch {
     txn: Option<DatabaseTransaction>,
     events: Vec<Event>,
     waiting: Vec<Outcome>,
-    staged: Vec<(Writes, Outcome)>,
-    /// A commit of the batch is queued for the lock.
-    commit_queued: bool,
     /// The last writer did not commit (an error, or its future was dropped): what it wrote inside
     /// the savepoint is rolled back before anybody else uses the transaction.
     undo: bool,
@@ -135,10 +154,9 @@ impl Batch {
         Err(e)
     }
 
-    /// Runs the staged writes: all in one call, or, if that fails, one by one so that only the
+    /// Runs staged writes: all in one call, or, if that fails, one by one so that only the
     /// failing ones fail.
-    async fn flush(&mut self) {
-        let staged = std::mem::take(&mut self.staged);
+    async fn flush(&mut self, staged: Vec<(Writes, Outcome)>) {
         if staged.is_empty() {
             return;
         }
@@ -196,12 +214,13 @@ impl Ctx {
                 writes,
             });
         };
-        let mut batch = writer.clone().lock_owned().await;
+        let mut batch = writer.batch.clone().lock_owned().await;
         batch.open(&self.db).await?;
-        self.queue_commit(&mut batch);
+        self.queue_commit(&mut writer.staging());
         batch.undo_pending().await?;
         // What was staged before this writer came is part of what it reads.
-        batch.flush().await;
+        let staged = std::mem::take(&mut writer.staging().writes);
+        batch.flush(staged).await;
         // Until this writer commits, whatever it did is to be undone.
         batch.undo = true;
         Ok(Tx {
@@ -235,32 +254,34 @@ impl Ctx {
         };
         let (done, outcome) = oneshot::channel();
         {
-            let mut batch = writer.lock().await;
-            batch.staged.push((writes, done));
-            if batch.staged.len() >= MAX_BATCH {
-                self.commit_batch(&mut batch).await;
-            } else {
-                self.queue_commit(&mut batch);
-            }
+            let mut staging = writer.staging();
+            staging.writes.push((writes, done));
+            self.queue_commit(&mut staging);
         }
         Self::outcome(outcome).await
     }
 
-    /// Queues a commit of the batch behind the writers waiting now. The mutex is fair, so they
-    /// join the batch first.
-    fn queue_commit(&self, batch: &mut Batch) {
-        if batch.commit_queued {
+    /// Queues a commit of the batch behind the writers waiting for it now. The mutex is fair, so
+    /// they join the batch first.
+    fn queue_commit(&self, staging: &mut Staging) {
+        if staging.commit_queued {
             return;
         }
-        batch.commit_queued = true;
+        staging.commit_queued = true;
         let (writer, ctx) = (self.writer.clone().expect("SQLite"), self.clone());
-        tokio::spawn(async move { ctx.commit_batch(&mut *writer.lock().await).await });
+        tokio::spawn(async move { ctx.commit_batch(&mut *writer.batch.lock().await).await });
     }
 
-    /// Commits the open batch and what is staged, then answers its writers and hands on its events.
+    /// Commits the open batch and the staged writes, then answers their writers and hands on
+    /// their events.
     async fn commit_batch(&self, batch: &mut Batch) {
-        batch.commit_queued = false;
-        if batch.txn.is_none() && batch.staged.is_empty() {
+        let writer = self.writer.as_ref().expect("SQLite");
+        let staged = {
+            let mut staging = writer.staging();
+            staging.commit_queued = false;
+            std::mem::take(&mut staging.writes)
+        };
+        if batch.txn.is_none() && staged.is_empty() {
             return;
         }
         let ready = match batch.open(&self.db).await {
@@ -269,7 +290,7 @@ impl Ctx {
         };
         let outcome = match ready {
             Ok(()) => {
-                batch.flush().await;
+                batch.flush(staged).await;
                 match batch.txn.take() {
                     Some(txn) => txn.commit().await.map_err(|e| e.to_string()),
                     None => Ok(()),
@@ -279,11 +300,13 @@ impl Ctx {
             // committed: its writers learn so.
             Err(e) => {
                 batch.txn = None;
+                batch
+                    .waiting
+                    .extend(staged.into_iter().map(|(_, done)| done));
                 Err(e.to_string())
             }
         };
-        let mut waiting = std::mem::take(&mut batch.waiting);
-        waiting.extend(batch.staged.drain(..).map(|(_, done)| done));
+        let waiting = std::mem::take(&mut batch.waiting);
         let events = std::mem::take(&mut batch.events);
         if outcome.is_ok() {
             self.committed(events);

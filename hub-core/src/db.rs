@@ -37,6 +37,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 // 16 MiB of pages per connection instead of 2: a large ledger's or inbox's
                 // indexes stay in memory instead of being re-read through the OS on every write.
                 .pragma("cache_size", "-16384")
+                // Statement and savepoint journals in memory: every writer works in a savepoint,
+                // and a journal on disk is a temporary file created, written and deleted per
+                // statement that needs one.
+                .pragma("temp_store", "memory")
         });
     } else {
         // A server connection can be dropped by the server or the network while idle: ping only
