@@ -140,7 +140,7 @@ async fn apply_together(ctx: &Ctx, sub: &Subscription, batch: &[Readable]) -> Re
         new_rows.push(record(sub, &r.event));
     }
     if !new_rows.is_empty() {
-        processed::Entity::insert_many(new_rows).exec(&*tx).await?;
+        tx.queue(&processed::Entity::insert_many(new_rows));
     }
     tx.commit().await
 }
@@ -161,9 +161,7 @@ async fn apply_one(ctx: &Ctx, sub: &Subscription, r: Readable) {
             .await?;
         if seen.is_none() {
             sub.handler.handle(&mut tx, &r.event).await?;
-            processed::Entity::insert(record(sub, &r.event))
-                .exec(&*tx)
-                .await?;
+            tx.queue(&processed::Entity::insert(record(sub, &r.event)));
             tx.commit().await?;
         }
         Ok::<_, HubError>(())

@@ -12,8 +12,8 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    UpdateMany,
 };
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -82,7 +82,9 @@ pub async fn relay_batch(ctx: &Ctx, limit: u64) -> Result<usize, HubError> {
             .all(&txn)
             .await?;
         let outcome = publish_rows(ctx, rows).await;
-        mark(&txn, &outcome).await?;
+        for update in marks(&outcome) {
+            update.exec(&txn).await?;
+        }
         txn.commit().await?;
         outcome.into_result()
     } else {
@@ -92,9 +94,11 @@ pub async fn relay_batch(ctx: &Ctx, limit: u64) -> Result<usize, HubError> {
             return Ok(0);
         }
         let outcome = publish_rows(ctx, rows).await;
-        let tx = ctx.begin().await?;
-        mark(&*tx, &outcome).await?;
-        tx.commit().await?;
+        let mut writes = ctx.writes();
+        for update in marks(&outcome) {
+            writes.queue(&update);
+        }
+        ctx.apply(writes).await?;
         outcome.into_result()
     }
 }
@@ -145,29 +149,31 @@ async fn publish_rows(ctx: &Ctx, rows: Vec<outbox::Model>) -> Outcome {
     outcome
 }
 
-async fn mark(db: &impl ConnectionTrait, outcome: &Outcome) -> Result<(), HubError> {
+/// The updates that record an outcome: sent rows get `sent_at`, every row one more attempt.
+fn marks(outcome: &Outcome) -> Vec<UpdateMany<outbox::Entity>> {
+    let mut updates = Vec::new();
     if !outcome.sent.is_empty() {
-        outbox::Entity::update_many()
-            .col_expr(outbox::Column::SentAt, Expr::value(Utc::now()))
-            .col_expr(
-                outbox::Column::Attempts,
-                Expr::col(outbox::Column::Attempts).add(1),
-            )
-            .filter(outbox::Column::Id.is_in(outcome.sent.iter().cloned()))
-            .exec(db)
-            .await?;
+        updates.push(
+            outbox::Entity::update_many()
+                .col_expr(outbox::Column::SentAt, Expr::value(Utc::now()))
+                .col_expr(
+                    outbox::Column::Attempts,
+                    Expr::col(outbox::Column::Attempts).add(1),
+                )
+                .filter(outbox::Column::Id.is_in(outcome.sent.iter().cloned())),
+        );
     }
     if !outcome.failed.is_empty() {
-        outbox::Entity::update_many()
-            .col_expr(
-                outbox::Column::Attempts,
-                Expr::col(outbox::Column::Attempts).add(1),
-            )
-            .filter(outbox::Column::Id.is_in(outcome.failed.iter().cloned()))
-            .exec(db)
-            .await?;
+        updates.push(
+            outbox::Entity::update_many()
+                .col_expr(
+                    outbox::Column::Attempts,
+                    Expr::col(outbox::Column::Attempts).add(1),
+                )
+                .filter(outbox::Column::Id.is_in(outcome.failed.iter().cloned())),
+        );
     }
-    Ok(())
+    updates
 }
 
 /// Deletes rows the bus acknowledged more than `retention` ago; returns how many.

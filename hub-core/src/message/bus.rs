@@ -160,7 +160,7 @@ async fn deliver(tx: &mut Tx<'_>, origin: &str, m: Carried) -> Result<(), HubErr
             .map(|_| d),
         None => None,
     };
-    message::Entity::insert(message::ActiveModel {
+    tx.queue(&message::Entity::insert(message::ActiveModel {
         id: Set(m.id.clone()),
         sender: Set(format!("{}@{origin}", m.sender)),
         subject: Set(m.subject),
@@ -170,22 +170,20 @@ async fn deliver(tx: &mut Tx<'_>, origin: &str, m: Carried) -> Result<(), HubErr
         ack_required: Set(m.ack_required),
         domain: Set(domain),
         created_at: Set(m.created_at),
-    })
-    .exec_without_returning(&**tx)
-    .await?;
+    }));
     agents.sort();
     agents.dedup();
-    recipient::Entity::insert_many(agents.iter().map(|a| recipient::ActiveModel {
-        message_id: Set(m.id.clone()),
-        recipient: Set(a.clone()),
-        hub: Set(here.clone()),
-        delivery: Set(Delivery::Delivered),
-        delivery_error: Set(None),
-        read_at: Set(None),
-        acked_at: Set(None),
-    }))
-    .exec_without_returning(&**tx)
-    .await?;
+    tx.queue(&recipient::Entity::insert_many(agents.iter().map(|a| {
+        recipient::ActiveModel {
+            message_id: Set(m.id.clone()),
+            recipient: Set(a.clone()),
+            hub: Set(here.clone()),
+            delivery: Set(Delivery::Delivered),
+            delivery_error: Set(None),
+            read_at: Set(None),
+            acked_at: Set(None),
+        }
+    })));
     tx.emit(
         "message",
         "received",
@@ -221,13 +219,13 @@ async fn answer(
 }
 
 async fn record(tx: &mut Tx<'_>, origin: &str, r: Receipt) -> Result<(), HubError> {
-    recipient::Entity::update_many()
-        .col_expr(recipient::Column::Delivery, Expr::value(r.delivery))
-        .col_expr(recipient::Column::DeliveryError, Expr::value(r.error))
-        .filter(recipient::Column::MessageId.eq(r.message_id.as_str()))
-        .filter(recipient::Column::Hub.eq(origin))
-        .filter(recipient::Column::Recipient.is_in(r.recipients))
-        .exec(&**tx)
-        .await?;
+    tx.queue(
+        &recipient::Entity::update_many()
+            .col_expr(recipient::Column::Delivery, Expr::value(r.delivery))
+            .col_expr(recipient::Column::DeliveryError, Expr::value(r.error))
+            .filter(recipient::Column::MessageId.eq(r.message_id.as_str()))
+            .filter(recipient::Column::Hub.eq(origin))
+            .filter(recipient::Column::Recipient.is_in(r.recipients)),
+    );
     Ok(())
 }
