@@ -280,3 +280,46 @@ both!(
         );
     }
 );
+
+/// The ledger's computed ids, in insertion order.
+async fn computed_ids(hub: &TestHub) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = &hub.ctx().db;
+    db.query_all_raw(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT external_id FROM fin_spend ORDER BY id",
+    ))
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.try_get::<String>("", "external_id").unwrap())
+    .collect()
+}
+
+both!(
+    a_ledger_imported_before_ids_began_with_the_date_is_found_again_after_the_migration,
+    |hub: TestHub| async move {
+        use sea_orm_migration::MigratorTrait;
+        let first = hub.upload("", ADMIN, focus_file()).await.expect(201).json;
+        assert_eq!(first["inserted"], 3);
+        let ids = computed_ids(&hub).await;
+        assert!(ids[0].starts_with("2026-01-05/sha256:"), "{ids:?}");
+        assert!(ids[1].starts_with("2026-01-06/sha256:"), "{ids:?}");
+        // The ledger as the earlier form of the import left it: ids that are the bare hash.
+        migrations::fin::Migrator::down(&hub.ctx().db, Some(1))
+            .await
+            .unwrap();
+        let old = computed_ids(&hub).await;
+        let bare: Vec<String> = ids.iter().map(|id| id[11..].to_owned()).collect();
+        assert_eq!(old, bare);
+        migrations::fin::Migrator::up(&hub.ctx().db, None)
+            .await
+            .unwrap();
+        assert_eq!(computed_ids(&hub).await, ids);
+        let again = hub.upload("", ADMIN, focus_file()).await.expect(201).json;
+        assert_eq!(
+            (again["inserted"].as_i64(), again["duplicates"].as_i64()),
+            (Some(0), Some(3))
+        );
+    }
+);
