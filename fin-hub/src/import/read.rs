@@ -345,13 +345,12 @@ impl RowContext<'_> {
         Ok(d)
     }
 
-    /// The row's own external id, if its file has that column and it is not empty.
-    fn given_id(&self, rec: &ByteRecord, line: u64) -> Result<Option<String>, RowError> {
-        Ok(self.text(rec, line, "external_id")?.map(str::to_owned))
-    }
-
-    /// A hash of all the record's fields, so the same line imported again is recognised.
-    fn hashed_id(rec: &ByteRecord) -> String {
+    /// The row's external id: its own column, else a hash of all its fields (so the same line
+    /// imported again is recognised).
+    fn external_id(&self, rec: &ByteRecord, line: u64) -> Result<String, RowError> {
+        if let Some(id) = self.text(rec, line, "external_id")? {
+            return Ok(id.to_owned());
+        }
         let mut h = Sha256::new();
         for field in rec {
             h.update(field);
@@ -364,7 +363,7 @@ impl RowContext<'_> {
             id.push(HEX[usize::from(b >> 4)] as char);
             id.push(HEX[usize::from(b & 15)] as char);
         }
-        id
+        Ok(id)
     }
 
     /// Reads one record into a row, or the first problem with it.
@@ -388,7 +387,7 @@ impl RowContext<'_> {
             Ok(self.text(rec, line, field)?.map(str::to_owned))
         };
         let domain = self.domain(rec, line)?;
-        let given_id = self.given_id(rec, line)?;
+        let external_id = self.external_id(rec, line)?;
         let to_row_error = |e: HubError| match e {
             HubError::Invalid(mut errors) if !errors.is_empty() => {
                 let first = errors.swap_remove(0);
@@ -416,11 +415,6 @@ impl RowContext<'_> {
                     .map_err(|m| Self::error(line, "amount", m))?;
                 let date =
                     parse_date(required("date")?).map_err(|m| Self::error(line, "date", m))?;
-                // The charge date first: the ledger's dedup index is ordered by this key, so the
-                // rows of one day land on neighbouring index pages and a batch of rows dirties a
-                // few pages instead of one per row, as a bare hash would.
-                let external_id =
-                    given_id.unwrap_or_else(|| format!("{date}/{}", Self::hashed_id(rec)));
                 let entry = Entry {
                     date,
                     amount,
@@ -478,7 +472,7 @@ impl RowContext<'_> {
                     session_id: optional("session_id")?,
                     domain,
                     time,
-                    external_id: Some(given_id.unwrap_or_else(|| Self::hashed_id(rec))),
+                    external_id: Some(external_id),
                 };
                 let agent = optional("agent")?.unwrap_or_else(|| self.who.sub.clone());
                 Ok(Row::Token(

@@ -9,7 +9,6 @@ mod m20261122_100003_spend;
 mod m20261122_100004_token_spend;
 mod m20261122_100005_balances;
 mod m20261122_100006_imports;
-mod m20261204_100007_spend_ids_by_date;
 
 pub struct Migrator;
 
@@ -27,7 +26,6 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_100004_token_spend::Migration),
             Box::new(m20261122_100005_balances::Migration),
             Box::new(m20261122_100006_imports::Migration),
-            Box::new(m20261204_100007_spend_ids_by_date::Migration),
         ]
     }
 }
