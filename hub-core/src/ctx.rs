@@ -53,6 +53,8 @@ pub struct Ctx {
 struct Writer {
     batch: Arc<AsyncMutex<Batch>>,
     staging: Mutex<Staging>,
+    /// The connection batches write through, when the hub has one apart from its pool.
+    db: Option<DatabaseConnection>,
 }
 
 #[derive(Default)]
@@ -204,6 +206,26 @@ impl Ctx {
         }
     }
 
+    /// Batches write through `db`, a connection of their own (`db::connect_writer`), instead of
+    /// whichever connection of the pool is free, so its page cache stays warm. SQLite only.
+    pub fn with_writer_connection(mut self, db: DatabaseConnection) -> Self {
+        if self.writer.is_some() {
+            self.writer = Some(Arc::new(Writer {
+                db: Some(db),
+                ..Writer::default()
+            }));
+        }
+        self
+    }
+
+    /// The connection a batch opens its transaction on.
+    fn write_db(&self) -> &DatabaseConnection {
+        self.writer
+            .as_ref()
+            .and_then(|w| w.db.as_ref())
+            .unwrap_or(&self.db)
+    }
+
     /// Starts a transaction whose events are written to the outbox with it.
     pub async fn begin(&self) -> Result<Tx<'_>, HubError> {
         let writes = self.writes();
@@ -215,7 +237,7 @@ impl Ctx {
             });
         };
         let mut batch = writer.batch.clone().lock_owned().await;
-        batch.open(&self.db).await?;
+        batch.open(self.write_db()).await?;
         self.queue_commit(&mut writer.staging());
         batch.undo_pending().await?;
         // What was staged before this writer came is part of what it reads.
@@ -284,7 +306,7 @@ impl Ctx {
         if batch.txn.is_none() && staged.is_empty() {
             return;
         }
-        let ready = match batch.open(&self.db).await {
+        let ready = match batch.open(self.write_db()).await {
             Ok(()) => batch.undo_pending().await,
             Err(e) => Err(e),
         };

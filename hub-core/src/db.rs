@@ -11,6 +11,21 @@ use sea_orm_migration::MigratorTrait;
 /// and a busy timeout;
 /// the directory of a SQLite file is created if missing.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_pool(url, if url.starts_with("sqlite:") { 8 } else { 16 }).await
+}
+
+/// A SQLite file's own connection for writes, beside the pool of [`connect`]: SQLite empties a
+/// connection's page cache when another connection changed the file, so writes that go through
+/// one connection keep its cache (the indexes they update) warm. `None` on PostgreSQL and for
+/// an in-memory database, which a second pool would not share.
+pub async fn connect_writer(url: &str) -> Result<Option<DatabaseConnection>, DbErr> {
+    if sqlite_path(url).is_none() {
+        return Ok(None);
+    }
+    connect_pool(url, 1).await.map(Some)
+}
+
+async fn connect_pool(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = sqlite_path(url)
         && let Some(dir) = std::path::Path::new(path).parent()
         && !dir.as_os_str().is_empty()
@@ -21,7 +36,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let is_sqlite = url.starts_with("sqlite:");
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
-        .max_connections(if is_sqlite { 8 } else { 16 })
+        .max_connections(max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10));
     if is_sqlite {

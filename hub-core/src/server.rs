@@ -72,7 +72,16 @@ impl App {
         crate::db::migrate_core(&db)
             .await
             .map_err(StartError::Migrate)?;
+        let writer = crate::db::connect_writer(&config.database_url)
+            .await
+            .map_err(|source| StartError::Database {
+                url: redact_url(&config.database_url),
+                source,
+            })?;
         let mut ctx = Ctx::new(db, &config.name, bus);
+        if let Some(writer) = writer {
+            ctx = ctx.with_writer_connection(writer);
+        }
         ctx.request_timeout = config.nats.request_timeout;
         ctx.outbox_retention = config.nats.outbox_retention;
         ctx.service_tokens = crate::auth::service_tokens_for(&config);
