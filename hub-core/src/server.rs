@@ -63,21 +63,19 @@ impl App {
         modules: Vec<Box<dyn HubModule>>,
         bus: Arc<dyn Bus>,
     ) -> Result<Self, StartError> {
+        let unreachable = |source| StartError::Database {
+            url: redact_url(&config.database_url),
+            source,
+        };
         let db = crate::db::connect(&config.database_url)
             .await
-            .map_err(|source| StartError::Database {
-                url: redact_url(&config.database_url),
-                source,
-            })?;
+            .map_err(unreachable)?;
         crate::db::migrate_core(&db)
             .await
             .map_err(StartError::Migrate)?;
         let writer = crate::db::connect_writer(&config.database_url)
             .await
-            .map_err(|source| StartError::Database {
-                url: redact_url(&config.database_url),
-                source,
-            })?;
+            .map_err(unreachable)?;
         let mut ctx = Ctx::new(db, &config.name, bus);
         if let Some(writer) = writer {
             ctx = ctx.with_writer_connection(writer);
