@@ -55,8 +55,6 @@ struct Writer {
     staging: Mutex<Staging>,
     /// The connection batches write through, when the hub has one apart from its pool.
     db: Option<DatabaseConnection>,
-    /// Woken after each commit on `db`, which leaves checkpoints to [`Ctx::checkpoints`].
-    committed: Notify,
 }
 
 #[derive(Default)]
@@ -71,9 +69,6 @@ impl Writer {
         self.staging.lock().expect("staging poisoned")
     }
 }
-
-/// How often at most the writer's WAL is checkpointed while commits come.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
 /// Most transactions one SQLite commit carries.
 const MAX_BATCH: usize = 64;
@@ -223,30 +218,6 @@ impl Ctx {
         self
     }
 
-    /// Checkpoints the WAL after commits on the writer's own connection, until `stop`: at most
-    /// every `CHECKPOINT_EVERY`, from a pool connection, so no commit waits for one. Returns at
-    /// once without such a connection.
-    pub async fn checkpoints(&self, stop: tokio_util::sync::CancellationToken) {
-        let Some(writer) = self.writer.as_ref().filter(|w| w.db.is_some()) else {
-            return;
-        };
-        loop {
-            tokio::select! {
-                _ = stop.cancelled() => break,
-                _ = writer.committed.notified() => {}
-            }
-            if let Err(e) = crate::db::checkpoint(&self.db).await {
-                tracing::warn!(hub = %self.hub, error = %e, "cannot checkpoint the WAL; will retry");
-            }
-            tokio::select! {
-                _ = stop.cancelled() => break,
-                _ = tokio::time::sleep(CHECKPOINT_EVERY) => {}
-            }
-        }
-        // What the last commits wrote is in the database file when the hub stops.
-        let _ = crate::db::checkpoint(&self.db).await;
-    }
-
     /// The connection a batch opens its transaction on.
     fn write_db(&self) -> &DatabaseConnection {
         self.writer
@@ -360,7 +331,6 @@ impl Ctx {
         let waiting = std::mem::take(&mut batch.waiting);
         let events = std::mem::take(&mut batch.events);
         if outcome.is_ok() {
-            writer.committed.notify_one();
             self.committed(events);
         }
         for w in waiting {

@@ -11,7 +11,7 @@ use sea_orm_migration::MigratorTrait;
 /// and a busy timeout;
 /// the directory of a SQLite file is created if missing.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    connect_pool(url, if url.starts_with("sqlite:") { 8 } else { 16 }, true).await
+    connect_pool(url, if url.starts_with("sqlite:") { 8 } else { 16 }).await
 }
 
 /// A SQLite file's own connection for writes, beside the pool of [`connect`]: SQLite empties a
@@ -22,26 +22,10 @@ pub async fn connect_writer(url: &str) -> Result<Option<DatabaseConnection>, DbE
     if sqlite_path(url).is_none() {
         return Ok(None);
     }
-    connect_pool(url, 1, false).await.map(Some)
+    connect_pool(url, 1).await.map(Some)
 }
 
-/// Copies what the WAL holds into the database file, as far as readers allow, without blocking
-/// writers (`PRAGMA wal_checkpoint(PASSIVE)`). The writer's connection does not checkpoint at
-/// commit ([`connect_writer`]): a commit that checkpoints waits for the copy and its fsync.
-pub async fn checkpoint(db: &DatabaseConnection) -> Result<(), DbErr> {
-    use sea_orm::ConnectionTrait;
-    db.execute_unprepared("PRAGMA wal_checkpoint(PASSIVE)")
-        .await
-        .map(drop)
-}
-
-/// `auto_checkpoint`: whether a commit on these connections checkpoints the WAL once it passed
-/// SQLite's threshold (1,000 pages); the writer's own connection leaves that to [`checkpoint`].
-async fn connect_pool(
-    url: &str,
-    max_connections: u32,
-    auto_checkpoint: bool,
-) -> Result<DatabaseConnection, DbErr> {
+async fn connect_pool(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = sqlite_path(url)
         && let Some(dir) = std::path::Path::new(path).parent()
         && !dir.as_os_str().is_empty()
@@ -59,7 +43,7 @@ async fn connect_pool(
         // A SQLite connection is a file handle in this process and cannot go stale: pinging it
         // on every checkout (sqlx's default) costs a round trip to its worker thread per query.
         opts.test_before_acquire(false);
-        opts.map_sqlx_sqlite_opts(move |o| {
+        opts.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
@@ -72,10 +56,6 @@ async fn connect_pool(
                 // and a journal on disk is a temporary file created, written and deleted per
                 // statement that needs one.
                 .pragma("temp_store", "memory")
-                .pragma(
-                    "wal_autocheckpoint",
-                    if auto_checkpoint { "1000" } else { "0" },
-                )
         });
     } else {
         // A server connection can be dropped by the server or the network while idle: ping only

@@ -86,10 +86,6 @@ impl App {
         let shutdown = CancellationToken::new();
         let jobs = TaskTracker::new();
         tokio::spawn(crate::bus::relay::run(ctx.clone(), shutdown.child_token()));
-        {
-            let (ctx, stop) = (ctx.clone(), shutdown.child_token());
-            jobs.spawn(async move { ctx.checkpoints(stop).await });
-        }
 
         let mut routes = api::core_routes();
         let mut catalog = crate::mcp::core_catalog();

@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
 use crate::both;
-use crate::support::{Backend, TestHub, eventually};
+use crate::support::TestHub;
 
 const WRITERS: usize = 50;
 
@@ -145,37 +145,3 @@ both!(
         assert_eq!(handed_on, committers);
     }
 );
-
-/// The writer's connection leaves checkpoints to the hub's checkpoint job, so commits never wait
-/// for one: what they wrote reaches the database file all the same, long before SQLite's own
-/// threshold (1,000 pages, 4 MiB) would have made a commit copy it.
-#[tokio::test]
-async fn commits_reach_the_database_file_through_the_checkpoint_job() {
-    let hub = TestHub::new(Backend::Sqlite).await;
-    let file = hub
-        .ctx()
-        .db
-        .get_sqlite_connection_pool()
-        .connect_options()
-        .get_filename()
-        .to_owned();
-    let size = || std::fs::metadata(&file).expect("database file").len();
-    let before = size();
-    let body = "x".repeat(10_000);
-    for i in 0..100 {
-        hub.post(
-            "/api/v1/messages",
-            "sub=alice;roles=hub:write",
-            json!({ "recipients": ["bob"], "subject": format!("m{i}"), "body": body }),
-        )
-        .await
-        .expect(201);
-    }
-    // About 1 MB of messages (and their full-text index) was committed into the WAL.
-    eventually(
-        "the committed pages are copied into the database file",
-        std::time::Duration::from_secs(10),
-        || async { size() > before + 1_000_000 },
-    )
-    .await;
-}
