@@ -170,22 +170,25 @@ impl Batch {
                 .is_ok()
         {
             for (writes, done) in staged {
-                self.events.extend(writes.events);
-                self.waiting.push(done);
+                self.join(writes, done);
             }
             return;
         }
         for (writes, done) in staged {
             match self.run(&writes.statements).await {
-                Ok(()) => {
-                    self.events.extend(writes.events);
-                    self.waiting.push(done);
-                }
+                Ok(()) => self.join(writes, done),
                 Err(e) => {
                     let _ = done.send(Err(e));
                 }
             }
         }
+    }
+
+    /// Makes run writes part of the batch: their events go out and their writer hears of the
+    /// batch's commit.
+    fn join(&mut self, writes: Writes, done: Outcome) {
+        self.events.extend(writes.events);
+        self.waiting.push(done);
     }
 }
 
@@ -449,11 +452,6 @@ impl Tx<'_> {
     /// The hub the transaction writes to.
     pub fn hub(&self) -> &str {
         &self.ctx.hub
-    }
-
-    /// The writes queued for `commit`, for helpers that only queue.
-    pub fn writes(&mut self) -> &mut Writes {
-        &mut self.writes
     }
 
     /// Queues a write that runs at `commit`, after every statement run directly. For writes the
