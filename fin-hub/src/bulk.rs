@@ -14,35 +14,72 @@ pub struct BulkInsert {
     /// Each column and the PostgreSQL type its JSON value is cast to (SQLite needs none: the
     /// values take the types a bound parameter would have).
     pub columns: &'static [(&'static str, &'static str)],
-    /// What follows `ON CONFLICT`.
-    pub on_conflict: &'static str,
+    /// What happens to a row whose key is taken.
+    pub conflict: Conflict,
     /// The column returned for each inserted row, if any.
     pub returning: Option<&'static str>,
 }
 
+/// How a [`BulkInsert`] treats rows whose key is already stored.
+pub enum Conflict {
+    /// What follows `ON CONFLICT`, on both backends.
+    Clause(&'static str),
+    /// Rows whose `key` columns equal a stored row's are skipped. PostgreSQL finds those by the
+    /// unique index on `key`. SQLite finds them by the index on `hash`, a column of 64-bit hashes
+    /// of the key that the rows carry, and compares the key itself; its one writer makes that
+    /// check safe without a unique index, and rows repeated within one insert must be dropped by
+    /// the caller (the check sees only rows stored before the statement).
+    Skip {
+        hash: &'static str,
+        key: &'static [&'static str],
+    },
+}
+
 impl BulkInsert {
-    fn sql(&self, backend: DbBackend) -> String {
-        let names: Vec<&str> = self.columns.iter().map(|(c, _)| *c).collect();
-        let values: Vec<String> = self
+    /// The JSON value of `column` in the row `r` of the source.
+    fn value(&self, backend: DbBackend, column: &str) -> String {
+        let (i, (_, pg)) = self
             .columns
             .iter()
             .enumerate()
-            .map(|(i, (_, pg))| match backend {
-                DbBackend::Postgres => format!("(r.value ->> {i})::{pg}"),
-                _ => format!("r.value ->> {i}"),
-            })
-            .collect();
+            .find(|(_, (c, _))| *c == column)
+            .expect("a conflict key names inserted columns");
+        match backend {
+            DbBackend::Postgres => format!("(r.value ->> {i})::{pg}"),
+            _ => format!("r.value ->> {i}"),
+        }
+    }
+
+    fn sql(&self, backend: DbBackend) -> String {
+        let names: Vec<&str> = self.columns.iter().map(|(c, _)| *c).collect();
+        let values: Vec<String> = names.iter().map(|c| self.value(backend, c)).collect();
         let source = match backend {
             DbBackend::Postgres => "jsonb_array_elements($1::jsonb) AS r(value)",
             _ => "jsonb_each(?) AS r",
         };
         // `WHERE true` keeps SQLite from reading `ON CONFLICT` as a join constraint.
+        let tail = match (&self.conflict, backend) {
+            (Conflict::Clause(clause), _) => format!("WHERE true ON CONFLICT {clause}"),
+            (Conflict::Skip { key, .. }, DbBackend::Postgres) => {
+                format!("WHERE true ON CONFLICT ({}) DO NOTHING", key.join(", "))
+            }
+            (Conflict::Skip { hash, key }, _) => {
+                let same: Vec<String> = std::iter::once(hash)
+                    .chain(key.iter())
+                    .map(|c| format!("s.{c} = {}", self.value(backend, c)))
+                    .collect();
+                format!(
+                    "WHERE NOT EXISTS (SELECT 1 FROM {} AS s WHERE {})",
+                    self.table,
+                    same.join(" AND ")
+                )
+            }
+        };
         let mut sql = format!(
-            "INSERT INTO {} ({}) SELECT {} FROM {source} WHERE true ON CONFLICT {}",
+            "INSERT INTO {} ({}) SELECT {} FROM {source} {tail}",
             self.table,
             names.join(", "),
             values.join(", "),
-            self.on_conflict,
         );
         if let Some(col) = self.returning {
             sql.push_str(" RETURNING ");

@@ -2,6 +2,12 @@
 
 use serde_json::json;
 
+use fin_hub::spend::model;
+use migrations::fin::key_hash;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Database, Set, Statement};
+use sea_orm_migration::MigratorTrait;
+use testkit::{Backend, fresh_database};
+
 use crate::both;
 use crate::support::{ADMIN, FINANCE, READER, Res, TestHub};
 
@@ -104,6 +110,87 @@ both!(
         assert_eq!(hub.outbox_count("fin_spend.created").await, 2);
     }
 );
+
+// SQLite finds repeats by a 64-bit hash of the key: entries whose keys differ but whose hashes
+// are equal must both stay, and a repeat of either must still be found.
+both!(
+    entries_whose_key_hashes_collide_are_both_kept,
+    |hub: TestHub| async move {
+        // An entry stored as a key that hashes like `inv-2` would be.
+        model::ActiveModel {
+            id: Set(hub_core::ids::new_id()),
+            date: Set("2026-01-10".parse().unwrap()),
+            period: Set("2026-01".into()),
+            amount: Set(1),
+            currency: Set("EUR".into()),
+            domain: Set("finance".into()),
+            service_id: Set(None),
+            vendor: Set(None),
+            source: Set(model::Source::Manual),
+            external_id: Set("collides-with-inv-2".into()),
+            import_id: Set(None),
+            created_at: Set(hub_core::db::now()),
+            key_hash: Set(key_hash("manual", "inv-2")),
+        }
+        .insert(&hub.ctx().db)
+        .await
+        .expect("stored");
+        let body = json!({"date": "2026-01-10", "amount": 700, "currency": "EUR", "domain": "finance", "external_id": "inv-2"});
+        let first = hub
+            .post("/api/v1/fin/spend", FINANCE, body.clone())
+            .await
+            .expect(201)
+            .json;
+        assert_eq!(first["external_id"], "inv-2");
+        let again = hub
+            .post("/api/v1/fin/spend", FINANCE, body)
+            .await
+            .expect(200)
+            .json;
+        assert_eq!(again["id"], first["id"]);
+        let items = hub
+            .get("/api/v1/fin/spend?limit=10", ADMIN)
+            .await
+            .expect(200)
+            .json;
+        assert_eq!(items["items"].as_array().unwrap().len(), 2, "{items}");
+    }
+);
+
+/// The migration that added the hash fills it in for entries already in the ledger.
+async fn migration_hashes_existing_entries(backend: Backend) {
+    let (url, _dir) = fresh_database(backend).await;
+    let db = Database::connect(&url).await.expect("connect");
+    migrations::fin::Migrator::up(&db, Some(6))
+        .await
+        .expect("migrations before the hash");
+    let insert = "INSERT INTO fin_spend (id, date, period, amount, currency, domain, source, external_id, created_at) \
+                  VALUES ('e1', '2026-01-10', '2026-01', 5, 'EUR', 'finance', 'import', 'sha256:ab', '2026-01-10T00:00:00Z')";
+    db.execute_unprepared(insert).await.expect("old entry");
+    migrations::fin::Migrator::up(&db, None)
+        .await
+        .expect("the rest");
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT key_hash FROM fin_spend WHERE id = 'e1'",
+        ))
+        .await
+        .expect("read")
+        .expect("the entry");
+    let hash: i64 = row.try_get("", "key_hash").expect("key_hash");
+    assert_eq!(hash, key_hash("import", "sha256:ab"));
+}
+
+#[tokio::test]
+async fn migration_hashes_existing_entries_sqlite() {
+    migration_hashes_existing_entries(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn migration_hashes_existing_entries_postgres() {
+    migration_hashes_existing_entries(Backend::Postgres).await;
+}
 
 both!(spend_bad_input_names_the_field, |hub: TestHub| async move {
     let ok = json!({"date": "2026-01-10", "amount": 1, "currency": "EUR", "domain": "finance"});

@@ -47,6 +47,9 @@ pub struct Model {
     pub external_id: String,
     pub import_id: Option<String>,
     pub created_at: DateTimeUtc,
+    /// `migrations::fin::key_hash` of source and external id, by which SQLite finds repeats.
+    #[serde(skip)]
+    pub key_hash: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,7 +1,7 @@
 //! Ledger rules: an entry's (source, external id) is unique and a repeat adds nothing; every
 //! insert updates the totals in the same transaction; amounts, currencies and dates are checked.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{NaiveDate, Utc};
 use hub_core::api::page::{Page, PageRequest, page_of};
@@ -16,10 +16,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::model::{self, Source, totals};
-use crate::bulk::{BulkInsert, time_text};
+use crate::bulk::{BulkInsert, Conflict, time_text};
 use crate::config::FinConfig;
 use crate::money::{MoneyChecks, Period};
 use crate::signal::{Changed, Touched};
+use migrations::fin::key_hash;
 
 /// A ledger entry ready to be written (already validated).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,8 +59,12 @@ const LEDGER: BulkInsert = BulkInsert {
         ("external_id", "text"),
         ("import_id", "text"),
         ("created_at", "timestamptz"),
+        ("key_hash", "bigint"),
     ],
-    on_conflict: "(source, external_id) DO NOTHING",
+    conflict: Conflict::Skip {
+        hash: "key_hash",
+        key: &["source", "external_id"],
+    },
     returning: Some("id"),
 };
 
@@ -73,9 +78,11 @@ const TOTALS: BulkInsert = BulkInsert {
         ("total", "bigint"),
         ("entries", "bigint"),
     ],
-    on_conflict: "(domain, period, service, currency) DO UPDATE SET \
+    conflict: Conflict::Clause(
+        "(domain, period, service, currency) DO UPDATE SET \
         total = fin_spend_totals.total + excluded.total, \
         entries = fin_spend_totals.entries + excluded.entries",
+    ),
     returning: None,
 };
 
@@ -94,6 +101,7 @@ struct LedgerRow<'a>(
     &'a str,
     Option<&'a str>,
     &'a str,
+    i64,
 );
 
 /// A period serialized as its `YYYY-MM` text without an intermediate string.
@@ -115,9 +123,12 @@ pub async fn insert_entries(
     let mut written = Written::default();
     let now = time_text(hub_core::db::now());
     let ids: Vec<String> = entries.iter().map(|_| hub_core::ids::new_id()).collect();
+    // The insert skips keys stored before it; a key repeated in `entries` counts once, first wins.
+    let mut seen = HashSet::with_capacity(entries.len());
     let rows: Vec<LedgerRow> = entries
         .iter()
         .zip(&ids)
+        .filter(|(e, _)| seen.insert((e.source, e.external_id.as_str())))
         .map(|(e, id)| {
             LedgerRow(
                 id,
@@ -132,6 +143,7 @@ pub async fn insert_entries(
                 &e.external_id,
                 e.import_id.as_deref(),
                 &now,
+                key_hash(source_text(e.source), &e.external_id),
             )
         })
         .collect();
@@ -262,6 +274,7 @@ async fn by_key(
     external_id: &str,
 ) -> Result<model::Model, HubError> {
     model::Entity::find()
+        .filter(model::Column::KeyHash.eq(key_hash(source_text(source), external_id)))
         .filter(model::Column::Source.eq(source))
         .filter(model::Column::ExternalId.eq(external_id))
         .one(&ctx.db)

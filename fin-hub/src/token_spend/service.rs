@@ -13,7 +13,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde::Serialize;
 
 use super::model;
-use crate::bulk::{BulkInsert, time_text};
+use crate::bulk::{BulkInsert, Conflict, time_text};
 use crate::config::FinConfig;
 use crate::money::{MAX_AMOUNT, MoneyChecks, date_range, div_round, exponent};
 use crate::signal::Changed;
@@ -182,7 +182,7 @@ const TOKENS: BulkInsert = BulkInsert {
         ("external_id", "text"),
         ("created_at", "timestamptz"),
     ],
-    on_conflict: "(external_id) DO NOTHING",
+    conflict: Conflict::Clause("(external_id) DO NOTHING"),
     returning: Some("external_id"),
 };
 

@@ -9,6 +9,9 @@ mod m20261122_100003_spend;
 mod m20261122_100004_token_spend;
 mod m20261122_100005_balances;
 mod m20261122_100006_imports;
+mod m20261204_100007_spend_key_hash;
+
+pub use m20261204_100007_spend_key_hash::key_hash;
 
 pub struct Migrator;
 
@@ -26,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_100004_token_spend::Migration),
             Box::new(m20261122_100005_balances::Migration),
             Box::new(m20261122_100006_imports::Migration),
+            Box::new(m20261204_100007_spend_key_hash::Migration),
         ]
     }
 }
