@@ -125,17 +125,22 @@ async fn main() {
     );
     applied.lock().unwrap().clear();
 
-    // 2. Sustained: 8 concurrent writers as fast as they go; rate = changes / time to all applied.
-    let total: usize = std::env::var("FED_BENCH_CHANGES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000);
+    // 2. Sustained: concurrent writers as fast as they go; rate = changes / time to all applied.
+    let env = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let total = env("FED_BENCH_CHANGES", 20_000);
+    let n_writers = env("FED_BENCH_WRITERS", 8);
     let started = Instant::now();
+    let cpu = testkit::proc::cpu_seconds();
     let mut writers = tokio::task::JoinSet::new();
-    for w in 0..8 {
+    for w in 0..n_writers {
         let (ctx, who) = (ctx.clone(), who.clone());
         writers.spawn(async move {
-            for i in (w..total).step_by(8) {
+            for i in (w..total).step_by(n_writers) {
                 send(&ctx, &who, message(i)).await.expect("send");
             }
         });
@@ -145,9 +150,10 @@ async fn main() {
     wait_applied(&applied, total).await;
     let all = started.elapsed();
     println!(
-        "hub->hub sustained ({total} changes): producer commits {:.0}/s, applied at the consumer {:.0}/s end to end",
+        "hub->hub sustained ({total} changes, {n_writers} writers): producer commits {:.0}/s, applied at the consumer {:.0}/s end to end; the hubs' process used {:.2} cores",
         total as f64 / written.as_secs_f64(),
-        total as f64 / all.as_secs_f64()
+        total as f64 / all.as_secs_f64(),
+        (testkit::proc::cpu_seconds() - cpu) / all.as_secs_f64()
     );
 
     // 3. Raw JetStream on the same server: publish -> consume latency at 1,000/s.

@@ -46,22 +46,6 @@ fn status_kb(key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// CPU seconds this process used so far (user + system), from `/proc/self/stat`.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which may hold spaces) start at state, field 3.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15, i.e. 11 and 12 after state; 100 ticks per second.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 /// Writes `rows` FOCUS lines over the 12 months of 2025: 3 domains, 40 services, EUR and USD.
 fn generate(path: &std::path::Path, rows: usize) -> std::io::Result<u64> {
     let mut out = BufWriter::new(std::fs::File::create(path)?);
@@ -157,13 +141,13 @@ async fn main() {
     };
     let file = std::fs::File::open(&csv).expect("open the CSV");
     let t = Instant::now();
-    let cpu = cpu_seconds();
+    let cpu = testkit::proc::cpu_seconds();
     let report = import(ctx, &admin, cfg.clone(), file, opts.clone())
         .await
         .expect("import");
     let took = t.elapsed();
     assert_eq!((report.inserted as usize, report.rejected), (rows, 0));
-    let cpu = cpu_seconds() - cpu;
+    let cpu = testkit::proc::cpu_seconds() - cpu;
     println!(
         "import: {rows} rows in {:.2?} = {:.0} rows/s ({cpu:.1} CPU s, {:.0} rows per CPU second); RSS before {} MB, peak (VmHWM) {} MB",
         took,

@@ -5,6 +5,7 @@
 
 mod http;
 pub mod mcp;
+pub mod proc;
 
 pub use http::{Res, respond};
 
