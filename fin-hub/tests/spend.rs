@@ -180,6 +180,20 @@ async fn migration_hashes_existing_entries(backend: Backend) {
         .expect("the entry");
     let hash: i64 = row.try_get("", "key_hash").expect("key_hash");
     assert_eq!(hash, key_hash("import", "sha256:ab"));
+    // Undone, the ledger is as before: no hash, and the key unique again.
+    migrations::fin::Migrator::down(&db, Some(1))
+        .await
+        .expect("down");
+    assert!(
+        db.execute_unprepared("SELECT key_hash FROM fin_spend")
+            .await
+            .is_err()
+    );
+    let again = insert.replace("'e1'", "'e2'");
+    assert!(
+        db.execute_unprepared(&again).await.is_err(),
+        "the key is unique"
+    );
 }
 
 #[tokio::test]

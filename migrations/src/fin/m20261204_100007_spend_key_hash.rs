@@ -57,48 +57,16 @@ impl MigrationTrait for Migration {
             .await?;
         fill(manager).await?;
         if manager.get_database_backend() == DbBackend::Sqlite {
-            manager
-                .create_index(
-                    Index::create()
-                        .name("fin_spend_key_hash")
-                        .table(FinSpend::Table)
-                        .col(FinSpend::KeyHash)
-                        .to_owned(),
-                )
-                .await?;
-            manager
-                .drop_index(
-                    Index::drop()
-                        .name("fin_spend_source_external_id")
-                        .table(FinSpend::Table)
-                        .to_owned(),
-                )
-                .await?;
+            manager.create_index(hash_index()).await?;
+            manager.drop_index(drop_statement(KEY_INDEX)).await?;
         }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if manager.get_database_backend() == DbBackend::Sqlite {
-            manager
-                .create_index(
-                    Index::create()
-                        .name("fin_spend_source_external_id")
-                        .table(FinSpend::Table)
-                        .col(FinSpend::Source)
-                        .col(FinSpend::ExternalId)
-                        .unique()
-                        .to_owned(),
-                )
-                .await?;
-            manager
-                .drop_index(
-                    Index::drop()
-                        .name("fin_spend_key_hash")
-                        .table(FinSpend::Table)
-                        .to_owned(),
-                )
-                .await?;
+            manager.create_index(key_index()).await?;
+            manager.drop_index(drop_statement(HASH_INDEX)).await?;
         }
         manager
             .alter_table(
@@ -109,6 +77,32 @@ impl MigrationTrait for Migration {
             )
             .await
     }
+}
+
+const HASH_INDEX: &str = "fin_spend_key_hash";
+const KEY_INDEX: &str = "fin_spend_source_external_id";
+
+fn hash_index() -> IndexCreateStatement {
+    Index::create()
+        .name(HASH_INDEX)
+        .table(FinSpend::Table)
+        .col(FinSpend::KeyHash)
+        .to_owned()
+}
+
+/// The unique index SQLite had before this migration (and PostgreSQL keeps).
+fn key_index() -> IndexCreateStatement {
+    Index::create()
+        .name(KEY_INDEX)
+        .table(FinSpend::Table)
+        .col(FinSpend::Source)
+        .col(FinSpend::ExternalId)
+        .unique()
+        .to_owned()
+}
+
+fn drop_statement(name: &str) -> IndexDropStatement {
+    Index::drop().name(name).table(FinSpend::Table).to_owned()
 }
 
 /// Hashes the entries already in the ledger, a chunk at a time in id order.
