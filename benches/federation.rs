@@ -4,7 +4,8 @@
 //! (publish -> consume latency at 1,000/s; pipelined publish-ack rate) as the limit.
 //!
 //! Run: `cargo bench --bench federation` (starts its own nats-server on a free port;
-//! `HUBMESH_NATS_SERVER` names the binary, `FED_BENCH_CHANGES` the sustained-run size, `FED_BENCH_WRITERS` its writers, default 8).
+//! `HUBMESH_NATS_SERVER` names the binary, `FED_BENCH_CHANGES` the sustained-run size,
+//! `FED_BENCH_WRITERS` its writers, default 8).
 
 #[path = "../hub-core/tests/nats_server.rs"]
 mod nats_server;
