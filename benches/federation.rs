@@ -19,6 +19,7 @@ use hub_core::bus::{Bus, ConsumerSpec, NatsBus, Outgoing};
 use hub_core::config::HubConfig;
 use hub_core::message::service::{NewMessage, send};
 use hub_core::server::App;
+use testkit::bench::{env_usize, percentile};
 
 fn payload(i: usize) -> Vec<u8> {
     format!("{{\"n\":{i}}}").into_bytes()
@@ -31,10 +32,6 @@ fn alice() -> Principal {
         roles: vec!["hub:write".into()],
         domains: None,
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
 fn ms(d: Duration) -> String {
@@ -127,16 +124,10 @@ async fn main() {
     applied.lock().unwrap().clear();
 
     // 2. Sustained: concurrent writers as fast as they go; rate = changes / time to all applied.
-    let env = |name: &str, default: usize| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let total = env("FED_BENCH_CHANGES", 20_000);
-    let n_writers = env("FED_BENCH_WRITERS", 8);
+    let total = env_usize("FED_BENCH_CHANGES", 20_000);
+    let n_writers = env_usize("FED_BENCH_WRITERS", 8);
     let started = Instant::now();
-    let cpu = testkit::proc::cpu_seconds();
+    let cpu = testkit::bench::cpu_seconds();
     let mut writers = tokio::task::JoinSet::new();
     for w in 0..n_writers {
         let (ctx, who) = (ctx.clone(), who.clone());
@@ -154,7 +145,7 @@ async fn main() {
         "hub->hub sustained ({total} changes, {n_writers} writers): producer commits {:.0}/s, applied at the consumer {:.0}/s end to end; the hubs' process used {:.2} cores",
         total as f64 / written.as_secs_f64(),
         total as f64 / all.as_secs_f64(),
-        (testkit::proc::cpu_seconds() - cpu) / all.as_secs_f64()
+        (testkit::bench::cpu_seconds() - cpu) / all.as_secs_f64()
     );
 
     // 3. Raw JetStream on the same server: publish -> consume latency at 1,000/s.

@@ -13,18 +13,8 @@ use std::time::{Duration, Instant};
 use hub_core::config::HubConfig;
 use hub_core::server::App;
 use sea_orm::{ConnectionTrait, TransactionTrait};
+use testkit::bench::{env_usize, percentile};
 use tokio_util::sync::CancellationToken;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
-}
 
 #[tokio::main]
 async fn main() {

@@ -5,7 +5,7 @@
 //! count, default 1000; `DEV_BENCH_DB=postgres://…` runs on PostgreSQL).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use dev_hub::document::service::import;
@@ -14,6 +14,7 @@ use hub_core::auth::{AuthError, Principal, PrincipalKind, TokenVerifier};
 use hub_core::config::HubConfig;
 use hub_core::domain::service::{NewDomain, create};
 use hub_core::server::App;
+use testkit::bench::{env_usize, percentile};
 
 const TASKS_PER_DOC: usize = 30;
 
@@ -26,10 +27,6 @@ impl TokenVerifier for NoTokens {
             "the benchmark calls services directly".into(),
         ))
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
 /// Workplan `n`: three phases of ten tasks, each depending on the one before it in its phase;
@@ -71,10 +68,7 @@ fn document(n: usize) -> String {
 
 #[tokio::main]
 async fn main() {
-    let n_docs: usize = std::env::var("DEV_BENCH_DOCS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
+    let n_docs = env_usize("DEV_BENCH_DOCS", 1000);
     let dir = tempfile::tempdir().expect("temp dir");
     let url = std::env::var("DEV_BENCH_DB")
         .unwrap_or_else(|_| format!("sqlite://{}/dev.db?mode=rwc", dir.path().display()));

@@ -18,6 +18,7 @@ use fin_hub::runway::service::{RunwayQuery, runway};
 use hub_core::auth::{Principal, PrincipalKind};
 use hub_core::config::HubConfig;
 use hub_core::server::App;
+use testkit::bench::{env_usize, percentile};
 
 const FIN_CONFIG: &str = r#"
 currency = "EUR"
@@ -26,13 +27,6 @@ currency = "EUR"
 "#;
 
 const DOMAINS: [&str; 3] = ["finance", "infotech", "operations"];
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// A line of `/proc/self/status` in kB (`VmRSS`, `VmHWM`).
 fn status_kb(key: &str) -> u64 {
@@ -69,10 +63,6 @@ fn generate(path: &std::path::Path, rows: usize) -> std::io::Result<u64> {
     }
     out.flush()?;
     Ok(std::fs::metadata(path)?.len())
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
 async fn timed<F, Fut, T>(n: usize, mut f: F) -> (Duration, Duration)
@@ -141,13 +131,13 @@ async fn main() {
     };
     let file = std::fs::File::open(&csv).expect("open the CSV");
     let t = Instant::now();
-    let cpu = testkit::proc::cpu_seconds();
+    let cpu = testkit::bench::cpu_seconds();
     let report = import(ctx, &admin, cfg.clone(), file, opts.clone())
         .await
         .expect("import");
     let took = t.elapsed();
     assert_eq!((report.inserted as usize, report.rejected), (rows, 0));
-    let cpu = testkit::proc::cpu_seconds() - cpu;
+    let cpu = testkit::bench::cpu_seconds() - cpu;
     println!(
         "import: {rows} rows in {:.2?} = {:.0} rows/s ({cpu:.1} CPU s, {:.0} rows per CPU second); RSS before {} MB, peak (VmHWM) {} MB",
         took,

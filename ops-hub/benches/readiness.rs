@@ -20,6 +20,7 @@ use ops_hub::migration_run::model::{self as run, RunStatus};
 use ops_hub::readiness::service::{for_service, list};
 use sea_orm::{ConnectionTrait, EntityTrait, Set, TransactionTrait};
 use serde_json::json;
+use testkit::bench::{env_usize, percentile};
 use tokio_util::sync::CancellationToken;
 
 /// Tokens are the principal's sub: token validation has its own benchmark.
@@ -35,17 +36,6 @@ impl TokenVerifier for SubTokens {
             domains: None,
         })
     }
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
 fn ms(d: Duration) -> f64 {

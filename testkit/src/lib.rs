@@ -3,9 +3,9 @@
 //! and driving a hub's router in-process (`respond`, `Res`, and an MCP session in `mcp`).
 //! Only ever a dev-dependency: no shipped binary can be reached through it.
 
+pub mod bench;
 mod http;
 pub mod mcp;
-pub mod proc;
 
 pub use http::{Res, respond};
 
