@@ -44,15 +44,17 @@ impl BulkInsert {
             .enumerate()
             .find(|(_, (c, _))| *c == column)
             .expect("a conflict key names inserted columns");
-        match backend {
-            DbBackend::Postgres => format!("(r.value ->> {i})::{pg}"),
-            _ => format!("r.value ->> {i}"),
-        }
+        element(backend, i, pg)
     }
 
     fn sql(&self, backend: DbBackend) -> String {
         let names: Vec<&str> = self.columns.iter().map(|(c, _)| *c).collect();
-        let values: Vec<String> = names.iter().map(|c| self.value(backend, c)).collect();
+        let values: Vec<String> = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, (_, pg))| element(backend, i, pg))
+            .collect();
         let source = match backend {
             DbBackend::Postgres => "jsonb_array_elements($1::jsonb) AS r(value)",
             _ => "jsonb_each(?) AS r",
@@ -111,6 +113,14 @@ impl BulkInsert {
             .iter()
             .map(|row| row.try_get::<String>("", col).map_err(HubError::from))
             .collect()
+    }
+}
+
+/// Element `i` of the source row `r`, cast to `pg` on PostgreSQL.
+fn element(backend: DbBackend, i: usize, pg: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("(r.value ->> {i})::{pg}"),
+        _ => format!("r.value ->> {i}"),
     }
 }
 
