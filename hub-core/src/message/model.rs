@@ -85,6 +85,23 @@ pub mod message {
     }
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    impl Model {
+        /// Reads the columns of [`Column::iter`], in that order (the fields' order).
+        pub(crate) fn read(c: &mut crate::db::Cells) -> Result<Self, DbErr> {
+            Ok(Self {
+                id: c.take()?,
+                sender: c.take()?,
+                subject: c.take()?,
+                body: c.take()?,
+                thread_id: c.take()?,
+                importance: c.take()?,
+                ack_required: c.take()?,
+                domain: c.take()?,
+                created_at: c.take()?,
+            })
+        }
+    }
 }
 
 pub mod recipient {
@@ -128,4 +145,19 @@ pub mod recipient {
     }
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    impl Model {
+        /// Reads the columns of [`Column::iter`], in that order (the fields' order).
+        pub(crate) fn read(c: &mut crate::db::Cells) -> Result<Self, DbErr> {
+            Ok(Self {
+                message_id: c.take()?,
+                recipient: c.take()?,
+                hub: c.take()?,
+                delivery: c.take()?,
+                delivery_error: c.take()?,
+                read_at: c.take()?,
+                acked_at: c.take()?,
+            })
+        }
+    }
 }

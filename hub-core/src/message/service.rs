@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
+    FromQueryResult, Iterable, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
 };
 use serde::Serialize;
 
@@ -15,6 +15,7 @@ use super::model::{Delivery, Importance, message, recipient};
 use crate::api::page::{Page, PageRequest, page_of};
 use crate::auth::{Access, Principal};
 use crate::ctx::Ctx;
+use crate::db::Cells;
 use crate::error::{HubError, Validator, is_slug};
 
 /// Most recipients one message may have.
@@ -316,7 +317,10 @@ pub async fn inbox(
 ) -> Result<Page<Seen>, HubError> {
     who.require(&ctx.hub, Access::Read)?;
     let mut q = recipient::Entity::find()
-        .find_also_related(message::Entity)
+        .select_only()
+        .columns(message::Column::iter())
+        .columns(recipient::Column::iter())
+        .inner_join(message::Entity)
         .filter(recipient::Column::Recipient.eq(who.sub.as_str()))
         .filter(domain_allowed(who))
         .order_by_desc(recipient::Column::MessageId)
@@ -327,18 +331,19 @@ pub async fn inbox(
     if let Some(after) = &page.after {
         q = q.filter(recipient::Column::MessageId.lt(after.as_str()));
     }
-    let rows = q
-        .all(&ctx.db)
-        .await?
-        .into_iter()
-        .filter_map(|(mine, message)| {
-            message.map(|message| Seen {
-                message,
-                mine: Some(mine),
-            })
-        })
-        .collect();
+    let rows = q.into_model::<Seen>().all(&ctx.db).await?;
     Ok(page_of(rows, page, |s| s.message.id.clone()))
+}
+
+/// A row of a message's columns, then the caller's recipient row's (the inbox's select).
+impl FromQueryResult for Seen {
+    fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
+        let mut cells = Cells::new(row);
+        Ok(Seen {
+            message: message::Model::read(&mut cells)?,
+            mine: Some(recipient::Model::read(&mut cells)?),
+        })
+    }
 }
 
 /// Marks the message read for the calling recipient (idempotent).
