@@ -16,6 +16,8 @@ use rmcp::service::{ClientLifecycleMode, ClientServiceExt};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 
+mod lean_http;
+
 #[derive(Debug, Parser)]
 struct Args {
     /// The hub's MCP endpoint.
@@ -58,24 +60,29 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for _ in 0..args.concurrency {
         let config = StreamableHttpClientTransportConfig::with_uri(args.url.as_str())
             .auth_header(args.token.clone());
-        let lifecycle = match args.lifecycle {
-            Lifecycle::Discover => ClientLifecycleMode::Discover {
-                preferred_versions: vec![ProtocolVersion::LATEST],
-            },
-            Lifecycle::Legacy => ClientLifecycleMode::Initialize,
-        };
-        let transport = match args.lifecycle {
+        let session = match args.lifecycle {
             // rmcp's default HTTP client opens a connection per request (its pool is off);
-            // agents keep theirs open, and plain JSON answers are read to their end, so this
-            // client pools.
+            // agents keep theirs open. Session-less calls get plain JSON answers, which the
+            // lean client reads on one kept-alive connection.
             Lifecycle::Discover => {
-                StreamableHttpClientTransport::with_client(reqwest::Client::new(), config)
+                let transport = StreamableHttpClientTransport::with_client(
+                    lean_http::LeanHttp::default(),
+                    config,
+                );
+                let lifecycle = ClientLifecycleMode::Discover {
+                    preferred_versions: vec![ProtocolVersion::LATEST],
+                };
+                ().serve_with_lifecycle(transport, lifecycle).await?
             }
             // An SSE answer is not read to its end: a reused connection stalls ~40 ms on
             // delayed ACKs, which is why rmcp does not pool.
-            Lifecycle::Legacy => StreamableHttpClientTransport::from_config(config),
+            Lifecycle::Legacy => {
+                let transport = StreamableHttpClientTransport::from_config(config);
+                ().serve_with_lifecycle(transport, ClientLifecycleMode::Initialize)
+                    .await?
+            }
         };
-        sessions.push(().serve_with_lifecycle(transport, lifecycle).await?);
+        sessions.push(session);
     }
     let next = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
