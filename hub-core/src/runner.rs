@@ -137,8 +137,8 @@ const DEFAULT_LOG_FILTER: &str = "info,sea_orm_migration=warn,rmcp=warn";
 
 /// Logs to stderr (stdout stays free for MCP over stdio and for `--json` output);
 /// `RUST_LOG` sets the filter, default `info` with rmcp at `warn`: rmcp logs three info lines
-/// (one a debug print of the client's info) for every session-less MCP call, which cost a
-/// quarter of a call's CPU and drown the hub's own lines.
+/// (one a debug print of the client's info) for every session-less MCP call, which cost about
+/// a sixth of the hub's CPU per call and drown the hub's own lines.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
