@@ -2,6 +2,7 @@
 //! the generic resources (domains, messages, agents, capabilities, repos, third-party services,
 //! progress events), the REST edge and the module API domain hubs plug into.
 
+mod alloc;
 pub mod api;
 pub mod auth;
 pub mod bus;
