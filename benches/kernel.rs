@@ -104,17 +104,14 @@ struct Conn {
 
 impl Conn {
     async fn open(addr: &str) -> Conn {
-        let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        stream.set_nodelay(true).expect("nodelay");
         Conn {
-            stream: tokio::io::BufReader::new(stream),
+            stream: testkit::bench::connect(addr).await.expect("connect"),
             host: addr.to_owned(),
         }
     }
 
     /// Sends message `i` as agent `c` and checks the answer is 201.
     async fn send(&mut self, i: usize, c: usize) {
-        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
         let body = format!(
             r#"{{"recipients":["bench-reader"],"subject":"status {i}","body":"build green, deploy at noon"}}"#
         );
@@ -123,29 +120,15 @@ impl Conn {
             self.host,
             body.len()
         );
-        self.stream
-            .get_mut()
-            .write_all(req.as_bytes())
+        let answer = testkit::bench::exchange(&mut self.stream, req.as_bytes())
             .await
-            .expect("write");
-        let mut line = String::new();
-        self.stream.read_line(&mut line).await.expect("status line");
-        assert!(line.starts_with("HTTP/1.1 201"), "send failed: {line}");
-        let mut length = 0;
-        loop {
-            line.clear();
-            self.stream.read_line(&mut line).await.expect("header");
-            if line == "\r\n" {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse().expect("content-length");
-            }
-        }
-        let mut body = vec![0; length];
-        self.stream.read_exact(&mut body).await.expect("body");
+            .expect("send");
+        assert_eq!(
+            answer.status,
+            201,
+            "send failed: {}",
+            String::from_utf8_lossy(&answer.body)
+        );
     }
 }
 

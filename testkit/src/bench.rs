@@ -1,7 +1,10 @@
-//! Pieces every benchmark uses: its settings from the environment, percentiles, and its own
-//! process's CPU time from `/proc` (Linux).
+//! Pieces every benchmark uses: its settings from the environment, percentiles, its own
+//! process's CPU time from `/proc` (Linux), and a lean HTTP/1.1 exchange for load clients.
 
 use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
 
 /// The number in the environment variable `name`, or `default` when it is unset or not a number.
 pub fn env_usize(name: &str, default: usize) -> usize {
@@ -33,6 +36,70 @@ pub fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// A connection for [`exchange`]: no Nagle delay, since each request is written whole.
+pub async fn connect(addr: &str) -> std::io::Result<BufReader<TcpStream>> {
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    Ok(BufReader::new(stream))
+}
+
+/// An answer read by [`exchange`].
+pub struct Answer {
+    pub status: u16,
+    /// The header lines, as received.
+    head: String,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The value of the header `name` (any case), trimmed.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head
+            .lines()
+            .filter_map(|line| line.split_once(':'))
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.trim())
+    }
+}
+
+/// Writes `request`, a whole HTTP/1.1 request as prepared bytes, on a kept-alive connection and
+/// reads the answer by its `content-length`, as a load tool such as wrk does: a benchmark's
+/// client then takes little of the CPU that the server it measures shares with it.
+pub async fn exchange(
+    stream: &mut BufReader<TcpStream>,
+    request: &[u8],
+) -> std::io::Result<Answer> {
+    stream.get_mut().write_all(request).await?;
+    let mut head = String::new();
+    stream.read_line(&mut head).await?;
+    let status = head
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad status line {head:?}")))?;
+    head.clear();
+    loop {
+        let start = head.len();
+        stream.read_line(&mut head).await?;
+        if matches!(&head[start..], "\r\n" | "") {
+            head.truncate(start);
+            break;
+        }
+    }
+    let mut answer = Answer {
+        status,
+        head,
+        body: Vec::new(),
+    };
+    let length = match answer.header("content-length") {
+        Some(n) => n.parse().map_err(std::io::Error::other)?,
+        None => 0,
+    };
+    answer.body = vec![0; length];
+    stream.read_exact(&mut answer.body).await?;
+    Ok(answer)
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -44,6 +111,35 @@ mod tests {
         assert_eq!(super::percentile(&ms, 0.99), Duration::from_millis(99));
         assert_eq!(super::percentile(&ms, 0.0), Duration::from_millis(1));
         assert_eq!(super::percentile(&ms, 1.0), Duration::from_millis(100));
+    }
+
+    #[tokio::test]
+    async fn exchanges_read_answers_by_length_on_one_connection() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let server = tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 3];
+            for answer in [
+                "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\ncontent-length: 7\r\n\r\n{\"a\":1}",
+                "HTTP/1.1 202 Accepted\r\nMcp-Session-Id:  s1 \r\n\r\n",
+            ] {
+                sock.read_exact(&mut buf).await.unwrap();
+                sock.write_all(answer.as_bytes()).await.unwrap();
+            }
+        });
+        let mut conn = super::connect(&addr).await.unwrap();
+        let first = super::exchange(&mut conn, b"one").await.unwrap();
+        assert_eq!(first.status, 201);
+        assert_eq!(first.header("content-type"), Some("application/json"));
+        assert_eq!(first.body, br#"{"a":1}"#);
+        let second = super::exchange(&mut conn, b"two").await.unwrap();
+        assert_eq!(second.status, 202);
+        assert_eq!(second.header("mcp-session-id"), Some("s1"));
+        assert_eq!(second.header("content-length"), None);
+        assert!(second.body.is_empty());
+        server.await.unwrap();
     }
 
     #[test]

@@ -15,7 +15,8 @@ use rmcp::transport::streamable_http_client::{
     SseError, StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
 };
 use sse_stream::Sse;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use testkit::bench::{connect, exchange};
+use tokio::io::BufReader;
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
@@ -35,51 +36,6 @@ fn split_url(uri: &str) -> Result<(&str, &str), Error> {
     Ok(rest
         .find('/')
         .map_or((rest, "/"), |i| (&rest[..i], &rest[i..])))
-}
-
-/// The answer's status, its headers of interest and its body.
-struct Answer {
-    status: u16,
-    json: bool,
-    session: Option<String>,
-    body: Vec<u8>,
-}
-
-async fn exchange(stream: &mut BufReader<TcpStream>, request: &[u8]) -> std::io::Result<Answer> {
-    stream.get_mut().write_all(request).await?;
-    let mut line = String::new();
-    stream.read_line(&mut line).await?;
-    let status = line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
-    let (mut length, mut json, mut session) = (0, false, None);
-    loop {
-        line.clear();
-        stream.read_line(&mut line).await?;
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            let value = value.trim();
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.parse().map_err(std::io::Error::other)?;
-            } else if name.eq_ignore_ascii_case("content-type") {
-                json = value.starts_with("application/json");
-            } else if name.eq_ignore_ascii_case("mcp-session-id") {
-                session = Some(value.to_owned());
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    stream.read_exact(&mut body).await?;
-    Ok(Answer {
-        status,
-        json,
-        session,
-        body,
-    })
 }
 
 impl StreamableHttpClient for LeanHttp {
@@ -119,9 +75,7 @@ impl StreamableHttpClient for LeanHttp {
 
         let mut conn = self.conn.lock().await;
         if conn.is_none() {
-            let stream = TcpStream::connect(host).await?;
-            stream.set_nodelay(true)?;
-            *conn = Some(BufReader::new(stream));
+            *conn = Some(connect(host).await?);
         }
         let answer = match exchange(conn.as_mut().expect("connected"), &request).await {
             Ok(a) => a,
@@ -131,11 +85,14 @@ impl StreamableHttpClient for LeanHttp {
             }
         };
         drop(conn);
+        let json = answer
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("application/json"));
         match answer.status {
             202 | 204 => Ok(StreamableHttpPostResponse::Accepted),
-            _ if answer.json => Ok(StreamableHttpPostResponse::Json(
+            _ if json => Ok(StreamableHttpPostResponse::Json(
                 serde_json::from_slice::<ServerJsonRpcMessage>(&answer.body)?,
-                answer.session,
+                answer.header("mcp-session-id").map(str::to_owned),
             )),
             status => Err(Error::UnexpectedServerResponse(
                 format!("HTTP {status}: {}", String::from_utf8_lossy(&answer.body)).into(),
