@@ -83,9 +83,9 @@ async fn connect_pool(url: &str, max_connections: u32) -> Result<DatabaseConnect
 fn sqlite_process_settings() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        // SAFETY: `sqlite3_config` must not run while another thread calls SQLite. Every SQLite
-        // connection of the process is opened after this `Once` completed, and before the first
-        // one SQLite is not initialized, so no SQLite call can be under way.
+        // SAFETY: `sqlite3_config` must not run while another thread calls SQLite. The hub opens
+        // SQLite only in `connect_pool`, after this `Once` completed; before that first
+        // connection no SQLite call can be under way.
         let rc = unsafe {
             libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0 as c_int)
         };
@@ -148,8 +148,7 @@ fn sqlite_path(url: &str) -> Option<&str> {
 
 /// A row's columns read in order by position. sea-orm's own decoding finds each column by a
 /// name it formats and hashes per row and column, which was a fifth of the hub's CPU per MCP
-/// inbox call;
-/// a hot query selects its columns in a known order and reads them back with this.
+/// inbox call; a hot query selects its columns in a known order and reads them back with this.
 pub struct Cells<'a> {
     row: &'a QueryResult,
     next: usize,
