@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -183,6 +184,14 @@ impl App {
         let router = self.router.clone();
         // Cancelling `shutdown` also closes open MCP streams, which would hold the drain open.
         let shutdown = self.shutdown.clone();
+        // No Nagle delay: an answer written in parts (an MCP SSE stream: headers, the event, the
+        // last chunk) otherwise waits for the client's delayed ACK before its last part, about
+        // 40 ms per call on a kept-alive connection.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY on a connection");
+            }
+        });
         // A made service shares one route table among connections; serving the `Router` itself
         // would copy the whole table for every new connection.
         let result = axum::serve(listener, router.into_make_service())

@@ -63,7 +63,8 @@ impl Answer {
 }
 
 /// Writes `request`, a whole HTTP/1.1 request as prepared bytes, on a kept-alive connection and
-/// reads the answer by its `content-length`, as a load tool such as wrk does: a benchmark's
+/// reads the answer by its `content-length`, or to its last chunk when it is chunked (an SSE
+/// stream the server closes after its answer), as a load tool such as wrk does: a benchmark's
 /// client then takes little of the CPU that the server it measures shares with it.
 pub async fn exchange(
     stream: &mut BufReader<TcpStream>,
@@ -91,6 +92,13 @@ pub async fn exchange(
         head,
         body: Vec::new(),
     };
+    if answer
+        .header("transfer-encoding")
+        .is_some_and(|t| t.eq_ignore_ascii_case("chunked"))
+    {
+        answer.body = read_chunks(stream).await?;
+        return Ok(answer);
+    }
     let length = match answer.header("content-length") {
         Some(n) => n.parse().map_err(std::io::Error::other)?,
         None => 0,
@@ -98,6 +106,33 @@ pub async fn exchange(
     answer.body = vec![0; length];
     stream.read_exact(&mut answer.body).await?;
     Ok(answer)
+}
+
+/// A chunked body to its last (empty) chunk and the blank line after any trailers.
+async fn read_chunks(stream: &mut BufReader<TcpStream>) -> std::io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        stream.read_line(&mut line).await?;
+        let size = line.split(';').next().unwrap_or_default().trim();
+        let size = usize::from_str_radix(size, 16)
+            .map_err(|_| std::io::Error::other(format!("bad chunk size line {line:?}")))?;
+        if size == 0 {
+            break;
+        }
+        let start = body.len();
+        body.resize(start + size, 0);
+        stream.read_exact(&mut body[start..]).await?;
+        let mut crlf = [0u8; 2];
+        stream.read_exact(&mut crlf).await?;
+    }
+    loop {
+        line.clear();
+        if stream.read_line(&mut line).await? == 0 || line == "\r\n" {
+            return Ok(body);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -114,7 +149,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn exchanges_read_answers_by_length_on_one_connection() {
+    async fn exchanges_read_answers_by_length_or_chunks_on_one_connection() {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
@@ -124,6 +159,8 @@ mod tests {
             for answer in [
                 "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\ncontent-length: 7\r\n\r\n{\"a\":1}",
                 "HTTP/1.1 202 Accepted\r\nMcp-Session-Id:  s1 \r\n\r\n",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+                 6\r\ndata: \r\n9;ext=1\r\n{\"b\":2}\n\n\r\n0\r\n\r\n",
             ] {
                 sock.read_exact(&mut buf).await.unwrap();
                 sock.write_all(answer.as_bytes()).await.unwrap();
@@ -139,6 +176,9 @@ mod tests {
         assert_eq!(second.header("mcp-session-id"), Some("s1"));
         assert_eq!(second.header("content-length"), None);
         assert!(second.body.is_empty());
+        let third = super::exchange(&mut conn, b"3rd").await.unwrap();
+        assert_eq!(third.status, 200);
+        assert_eq!(third.body, b"data: {\"b\":2}\n\n");
         server.await.unwrap();
     }
 

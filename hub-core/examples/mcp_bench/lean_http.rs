@@ -2,19 +2,21 @@
 //! connection, the request written as prepared bytes and the answer read by its length, as a
 //! load tool such as wrk would. reqwest's client costs about as much CPU per call as the hub's
 //! whole answer, and on a two-core machine the load generator's CPU is taken from the server
-//! it measures. It reads plain JSON answers only (what the hub gives session-less calls);
-//! legacy sessions, whose answers are SSE streams, keep rmcp's own reqwest client.
+//! it measures. It reads plain JSON answers (what the hub gives session-less calls) and SSE
+//! answers (legacy sessions) to their end, so the connection stays usable for the next call.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::http::{HeaderName, HeaderValue};
-use futures::stream::BoxStream;
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::stream::{self, BoxStream};
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
 use rmcp::transport::streamable_http_client::{
     SseError, StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
 };
-use sse_stream::Sse;
+use sse_stream::{Sse, SseStream};
 use testkit::bench::{connect, exchange};
 use tokio::io::BufReader;
 use tokio::net::TcpStream;
@@ -88,12 +90,24 @@ impl StreamableHttpClient for LeanHttp {
         let json = answer
             .header("content-type")
             .is_some_and(|t| t.starts_with("application/json"));
+        let sse = answer
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("text/event-stream"));
+        let session = answer.header("mcp-session-id").map(str::to_owned);
         match answer.status {
             202 | 204 => Ok(StreamableHttpPostResponse::Accepted),
             _ if json => Ok(StreamableHttpPostResponse::Json(
                 serde_json::from_slice::<ServerJsonRpcMessage>(&answer.body)?,
-                answer.header("mcp-session-id").map(str::to_owned),
+                session,
             )),
+            // The stream was read to its end: its events are handed on as rmcp's SSE parser
+            // reads them.
+            200 if sse => {
+                let body = Bytes::from(answer.body);
+                let events =
+                    SseStream::from_bytes_stream(stream::iter([Ok::<_, std::io::Error>(body)]));
+                Ok(StreamableHttpPostResponse::Sse(events.boxed(), session))
+            }
             status => Err(Error::UnexpectedServerResponse(
                 format!("HTTP {status}: {}", String::from_utf8_lossy(&answer.body)).into(),
             )),

@@ -74,10 +74,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 };
                 ().serve_with_lifecycle(transport, lifecycle).await?
             }
-            // An SSE answer is not read to its end: a reused connection stalls ~40 ms on
-            // delayed ACKs, which is why rmcp does not pool.
+            // rmcp's own client opens a connection per call for SSE answers (it does not read
+            // them to their end, and a reused connection then stalls ~40 ms on delayed ACKs);
+            // the lean client reads them to their end and keeps its connection.
             Lifecycle::Legacy => {
-                let transport = StreamableHttpClientTransport::from_config(config);
+                let transport = StreamableHttpClientTransport::with_client(
+                    lean_http::LeanHttp::default(),
+                    config,
+                );
                 ().serve_with_lifecycle(transport, ClientLifecycleMode::Initialize)
                     .await?
             }
