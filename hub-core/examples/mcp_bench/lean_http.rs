@@ -17,7 +17,7 @@ use rmcp::transport::streamable_http_client::{
     SseError, StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
 };
 use sse_stream::{Sse, SseStream};
-use testkit::bench::{connect, exchange};
+use testkit::bench::{Answer, connect, exchange};
 use tokio::io::BufReader;
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
@@ -40,6 +40,71 @@ fn split_url(uri: &str) -> Result<(&str, &str), Error> {
         .map_or((rest, "/"), |i| (&rest[..i], &rest[i..])))
 }
 
+/// What a request carries besides its method and body: the caller's token, the session and
+/// rmcp's own headers (the protocol version).
+struct Headers {
+    session_id: Option<Arc<str>>,
+    auth_header: Option<String>,
+    custom: HashMap<HeaderName, HeaderValue>,
+}
+
+impl LeanHttp {
+    /// Sends `method` with `body` (JSON, if any) to `uri` on the kept-alive connection, opened
+    /// on first use and again after a failure, and reads the answer.
+    async fn send(
+        &self,
+        method: &str,
+        uri: &str,
+        body: Option<&[u8]>,
+        headers: Headers,
+    ) -> Result<Answer, Error> {
+        let (host, path) = split_url(uri)?;
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nhost: {host}\r\naccept: application/json, text/event-stream\r\n"
+        )
+        .into_bytes();
+        if let Some(body) = body {
+            request.extend_from_slice(
+                format!(
+                    "content-type: application/json\r\ncontent-length: {}\r\n",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }
+        let lines = headers
+            .auth_header
+            .map(|t| ("authorization".to_owned(), format!("Bearer {t}")))
+            .into_iter()
+            .chain(
+                headers
+                    .session_id
+                    .map(|s| ("mcp-session-id".to_owned(), s.to_string())),
+            )
+            .chain(headers.custom.iter().map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            }));
+        for (name, value) in lines {
+            request.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+        }
+        request.extend_from_slice(b"\r\n");
+        request.extend_from_slice(body.unwrap_or_default());
+
+        let mut conn = self.conn.lock().await;
+        if conn.is_none() {
+            *conn = Some(connect(host).await?);
+        }
+        let answer = exchange(conn.as_mut().expect("connected"), &request).await;
+        if answer.is_err() {
+            *conn = None;
+        }
+        Ok(answer?)
+    }
+}
+
 impl StreamableHttpClient for LeanHttp {
     type Error = std::io::Error;
 
@@ -51,42 +116,13 @@ impl StreamableHttpClient for LeanHttp {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<StreamableHttpPostResponse, Error> {
-        let (host, path) = split_url(&uri)?;
         let body = serde_json::to_vec(&message)?;
-        let mut request = format!(
-            "POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\n\
-             accept: application/json, text/event-stream\r\ncontent-length: {}\r\n",
-            body.len()
-        )
-        .into_bytes();
-        let headers = auth_header
-            .map(|t| ("authorization".to_owned(), format!("Bearer {t}")))
-            .into_iter()
-            .chain(session_id.map(|s| ("mcp-session-id".to_owned(), s.to_string())))
-            .chain(custom_headers.iter().map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            }));
-        for (name, value) in headers {
-            request.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
-        }
-        request.extend_from_slice(b"\r\n");
-        request.extend_from_slice(&body);
-
-        let mut conn = self.conn.lock().await;
-        if conn.is_none() {
-            *conn = Some(connect(host).await?);
-        }
-        let answer = match exchange(conn.as_mut().expect("connected"), &request).await {
-            Ok(a) => a,
-            Err(e) => {
-                *conn = None;
-                return Err(e.into());
-            }
+        let headers = Headers {
+            session_id,
+            auth_header,
+            custom: custom_headers,
         };
-        drop(conn);
+        let answer = self.send("POST", &uri, Some(&body), headers).await?;
         let json = answer
             .header("content-type")
             .is_some_and(|t| t.starts_with("application/json"));
@@ -116,12 +152,24 @@ impl StreamableHttpClient for LeanHttp {
 
     async fn delete_session(
         &self,
-        _uri: Arc<str>,
-        _session_id: Arc<str>,
-        _auth_header: Option<String>,
-        _custom_headers: HashMap<HeaderName, HeaderValue>,
+        uri: Arc<str>,
+        session_id: Arc<str>,
+        auth_header: Option<String>,
+        custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<(), Error> {
-        Err(Error::ServerDoesNotSupportDeleteSession)
+        let headers = Headers {
+            session_id: Some(session_id),
+            auth_header,
+            custom: custom_headers,
+        };
+        let answer = self.send("DELETE", &uri, None, headers).await?;
+        match answer.status {
+            200 | 202 | 204 => Ok(()),
+            405 => Err(Error::ServerDoesNotSupportDeleteSession),
+            status => Err(Error::UnexpectedServerResponse(
+                format!("HTTP {status} to DELETE").into(),
+            )),
+        }
     }
 
     async fn get_stream(
