@@ -126,6 +126,9 @@ async fn read_chunks(stream: &mut BufReader<TcpStream>) -> std::io::Result<Vec<u
         stream.read_exact(&mut body[start..]).await?;
         let mut crlf = [0u8; 2];
         stream.read_exact(&mut crlf).await?;
+        if &crlf != b"\r\n" {
+            return Err(std::io::Error::other("a chunk does not end with CRLF"));
+        }
     }
     loop {
         line.clear();
