@@ -1,8 +1,8 @@
 //! A lean HTTP/1.1 client for rmcp's streamable-HTTP client transport: one kept-alive
 //! connection, the request written as prepared bytes and the answer read by its length or to its
-//! last chunk, as a load tool such as wrk would. reqwest's client costs about as much CPU per call as the hub's
-//! whole answer, and on a two-core machine the load generator's CPU is taken from the server
-//! it measures. It reads plain JSON answers (what the hub gives session-less calls) and SSE
+//! last chunk, as a load tool such as wrk would. reqwest's client costs about as much CPU per
+//! call as the hub's whole answer, and on a two-core machine the load generator's CPU is taken
+//! from the server it measures. It reads plain JSON answers (what the hub gives session-less calls) and SSE
 //! answers (legacy sessions) to their end, so the connection stays usable for the next call.
 
 use std::collections::HashMap;
@@ -123,12 +123,9 @@ impl StreamableHttpClient for LeanHttp {
             custom: custom_headers,
         };
         let answer = self.send("POST", &uri, Some(&body), headers).await?;
-        let json = answer
-            .header("content-type")
-            .is_some_and(|t| t.starts_with("application/json"));
-        let sse = answer
-            .header("content-type")
-            .is_some_and(|t| t.starts_with("text/event-stream"));
+        let content_type = answer.header("content-type").unwrap_or_default();
+        let json = content_type.starts_with("application/json");
+        let sse = content_type.starts_with("text/event-stream");
         let session = answer.header("mcp-session-id").map(str::to_owned);
         match answer.status {
             202 | 204 => Ok(StreamableHttpPostResponse::Accepted),
