@@ -566,6 +566,96 @@ async fn messages_travel_between_hubs_with_delivery_state_and_replies_come_back(
     );
 }
 
+/// Every outbox event of `kind` at `hub`, oldest first.
+async fn outbox_events(hub: &TestHub, kind: &str) -> Vec<Event> {
+    use hub_core::outbox::model as outbox;
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    outbox::Entity::find()
+        .filter(outbox::Column::EventType.eq(format!("hubmesh.{kind}")))
+        .order_by_asc(outbox::Column::Id)
+        .all(&hub.ctx().db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(Event::from)
+        .collect()
+}
+
+/// Applies `events` at `hub` as its message inbox does with deliveries that arrive together.
+async fn apply_messages(hub: &TestHub, events: &[Event]) {
+    let inbound = hub_core::message::bus::subscription(&hub.ctx().hub).handler;
+    let mut tx = hub.ctx().begin().await.unwrap();
+    let events: Vec<&Event> = events.iter().collect();
+    inbound.handle_all(&mut tx, &events).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn messages_applied_together_are_answered_by_one_receipts_event() {
+    // Each hub on a bus of its own: nothing travels but what the test hands over.
+    let dev = TestHub::on_bus(Backend::Sqlite, "dev", Vec::new(), memory_bus(), |_| {}).await;
+    let ops = TestHub::on_bus(Backend::Sqlite, "ops", Vec::new(), memory_bus(), |_| {}).await;
+    let alice = "sub=alice;roles=hub:write;kind=agent";
+    let mut ids = Vec::new();
+    for to in [
+        json!(["bob@ops"]),
+        json!(["bob@ops", "carol@ops"]),
+        json!(["a@b@ops"]),
+    ] {
+        let sent = dev
+            .post(
+                "/api/v1/messages",
+                alice,
+                json!({"recipients": to, "subject": "s", "body": "b"}),
+            )
+            .await
+            .expect(201)
+            .json;
+        ids.push(sent["id"].as_str().unwrap().to_owned());
+    }
+    let carried = outbox_events(&dev, "fed.ops.msg").await;
+    assert_eq!(carried.len(), 3);
+
+    apply_messages(&ops, &carried).await;
+    let answers = outbox_events(&ops, "fed.dev.msg").await;
+    assert_eq!(answers.len(), 1, "one event answers the three messages");
+    assert_eq!(answers[0].data["kind"], "receipts");
+    let answered: Vec<&str> = answers[0].data["receipts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["message_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(answered, ids);
+
+    apply_messages(&dev, &answers).await;
+    let mut states = Vec::new();
+    for id in &ids {
+        let m = message_fields(&dev, alice, id).await;
+        for r in m["recipients"].as_array().unwrap() {
+            states.push((
+                r["address"].as_str().unwrap().to_owned(),
+                r["delivery"].as_str().unwrap().to_owned(),
+                r["delivery_error"].clone(),
+            ));
+        }
+    }
+    states.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        states,
+        [
+            (
+                "a@b@ops".into(),
+                "failed".into(),
+                json!("no agent named a@b at ops")
+            ),
+            ("bob@ops".into(), "delivered".into(), Value::Null),
+            ("bob@ops".into(), "delivered".into(), Value::Null),
+            ("carol@ops".into(), "delivered".into(), Value::Null),
+        ]
+    );
+}
+
 #[tokio::test]
 async fn the_relay_prunes_sent_rows_after_the_retention() {
     use hub_core::bus::relay::prune_sent;

@@ -38,6 +38,16 @@ pub trait BusHandler: Send + Sync + 'static {
     /// `HubError::BadRequest` / `Invalid` mean the input can never apply: it is parked at once;
     /// any other error is retried.
     async fn handle(&self, tx: &mut Tx<'_>, event: &Event) -> Result<(), HubError>;
+
+    /// Makes the changes of `events`, which arrived together, inside one `tx`. The default
+    /// handles them one by one; a handler overrides it to merge what they share (one receipt
+    /// for many messages). A failure here sends each event through `handle` on its own.
+    async fn handle_all(&self, tx: &mut Tx<'_>, events: &[&Event]) -> Result<(), HubError> {
+        for event in events {
+            self.handle(tx, event).await?;
+        }
+        Ok(())
+    }
 }
 
 /// A durable subscription of a handler to a subject filter.
@@ -131,16 +141,16 @@ async fn apply_together(ctx: &Ctx, sub: &Subscription, batch: &[Readable]) -> Re
         .into_iter()
         .map(|p| p.event_id)
         .collect();
-    let mut new_rows = Vec::new();
-    for r in batch {
-        if !done.insert(r.event.id.clone()) {
-            continue;
-        }
-        sub.handler.handle(&mut tx, &r.event).await?;
-        new_rows.push(record(sub, &r.event));
-    }
-    if !new_rows.is_empty() {
-        tx.queue(&processed::Entity::insert_many(new_rows));
+    let fresh: Vec<&Event> = batch
+        .iter()
+        .map(|r| &r.event)
+        .filter(|e| done.insert(e.id.clone()))
+        .collect();
+    if !fresh.is_empty() {
+        sub.handler.handle_all(&mut tx, &fresh).await?;
+        tx.queue(&processed::Entity::insert_many(
+            fresh.iter().map(|e| record(sub, e)),
+        ));
     }
     tx.commit().await
 }

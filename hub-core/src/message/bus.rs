@@ -1,7 +1,8 @@
 //! Messages across hubs. A message to `agent@ops` leaves the sending hub as a `fed.ops.msg`
 //! outbox event (written with the message, so it is never lost) on `hubmesh.fed.ops.msg`;
 //! ops-hub's inbox delivers it into the agent's inbox and answers with a receipt on
-//! `hubmesh.fed.<sender hub>.msg`, which sets the sender's per-recipient delivery state.
+//! `hubmesh.fed.<sender hub>.msg`, which sets the sender's per-recipient delivery state. The
+//! messages an inbox applies together are answered together: one event carries their receipts.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,8 +25,8 @@ use crate::outbox::Event;
 pub enum Envelope {
     /// A message for agents at the receiving hub.
     Message(Carried),
-    /// The receiving hub's answer about a message the sender's hub sent.
-    Receipt(Receipt),
+    /// The receiving hub's answers about messages the sender's hub sent.
+    Receipts { receipts: Vec<Receipt> },
 }
 
 /// A message as it travels to another hub.
@@ -108,12 +109,29 @@ struct Inbound;
 #[async_trait]
 impl BusHandler for Inbound {
     async fn handle(&self, tx: &mut Tx<'_>, event: &Event) -> Result<(), HubError> {
-        let envelope: Envelope = event.data_as()?;
-        let origin = event.hub().to_owned();
-        match envelope {
-            Envelope::Message(m) => deliver(tx, &origin, m).await,
-            Envelope::Receipt(r) => record(tx, &origin, r).await,
+        self.handle_all(tx, &[event]).await
+    }
+
+    async fn handle_all(&self, tx: &mut Tx<'_>, events: &[&Event]) -> Result<(), HubError> {
+        let mut answers: BTreeMap<&str, Vec<Receipt>> = BTreeMap::new();
+        for event in events {
+            let origin = event.hub();
+            match event.data_as()? {
+                Envelope::Message(m) => answers
+                    .entry(origin)
+                    .or_default()
+                    .extend(deliver(tx, origin, m).await?),
+                Envelope::Receipts { receipts } => {
+                    for r in receipts {
+                        record(tx, origin, r);
+                    }
+                }
+            }
         }
+        for (origin, receipts) in answers {
+            answer(tx, origin, receipts).await?;
+        }
+        Ok(())
     }
 }
 
@@ -135,23 +153,38 @@ fn is_agent_name(a: &str) -> bool {
     !a.is_empty() && !a.contains('@') && !a.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-async fn deliver(tx: &mut Tx<'_>, origin: &str, m: Carried) -> Result<(), HubError> {
+/// Delivers `m` here; returns the receipts that answer it.
+async fn deliver(tx: &mut Tx<'_>, origin: &str, m: Carried) -> Result<Vec<Receipt>, HubError> {
     let here = tx.hub().to_owned();
     let address = |a: &String| format!("{a}@{here}");
+    let receipt = |recipients, delivery, error| Receipt {
+        message_id: m.id.clone(),
+        recipients,
+        delivery,
+        error,
+    };
     if let Some(reason) = refusal(&m) {
         let all = m.recipients.iter().map(address).collect();
-        return answer(tx, origin, &m.id, all, Delivery::Failed, Some(reason)).await;
+        return Ok(vec![receipt(all, Delivery::Failed, Some(reason))]);
     }
     let (mut agents, unknown): (Vec<String>, Vec<String>) =
         m.recipients.iter().cloned().partition(|a| is_agent_name(a));
+    let mut receipts = Vec::new();
     if !unknown.is_empty() {
         let reason = format!("no agent named {} at {here}", unknown.join(", "));
         let failed = unknown.iter().map(address).collect();
-        answer(tx, origin, &m.id, failed, Delivery::Failed, Some(reason)).await?;
+        receipts.push(receipt(failed, Delivery::Failed, Some(reason)));
     }
     if agents.is_empty() {
-        return Ok(());
+        return Ok(receipts);
     }
+    agents.sort();
+    agents.dedup();
+    receipts.push(receipt(
+        agents.iter().map(address).collect(),
+        Delivery::Delivered,
+        None,
+    ));
     // A domain unknown here is dropped rather than refusing the message.
     let domain = match m.domain {
         Some(d) => crate::domain::model::Entity::find_by_id(d.as_str())
@@ -171,8 +204,6 @@ async fn deliver(tx: &mut Tx<'_>, origin: &str, m: Carried) -> Result<(), HubErr
         domain: Set(domain),
         created_at: Set(m.created_at),
     }));
-    agents.sort();
-    agents.dedup();
     tx.queue(&recipient::Entity::insert_many(agents.iter().map(|a| {
         recipient::ActiveModel {
             message_id: Set(m.id.clone()),
@@ -191,34 +222,50 @@ async fn deliver(tx: &mut Tx<'_>, origin: &str, m: Carried) -> Result<(), HubErr
         &serde_json::json!({ "id": m.id, "origin": origin, "recipients": agents }),
     )
     .await?;
-    let delivered = agents.iter().map(address).collect();
-    answer(tx, origin, &m.id, delivered, Delivery::Delivered, None).await
+    Ok(receipts)
 }
 
-async fn answer(
-    tx: &mut Tx<'_>,
-    origin: &str,
-    message_id: &str,
-    recipients: Vec<String>,
-    delivery: Delivery,
-    error: Option<String>,
-) -> Result<(), HubError> {
-    let receipt = Receipt {
-        message_id: message_id.to_owned(),
-        recipients,
-        delivery,
-        error,
-    };
-    tx.emit(
-        &format!("fed.{origin}"),
-        "msg",
-        message_id,
-        &Envelope::Receipt(receipt),
-    )
-    .await
+/// Most recipient addresses one receipts event carries: an address is at most about 210 bytes,
+/// a failure reason names the addresses it is about, so an event stays below half a megabyte,
+/// well within the bus's message size limit.
+const RECEIPT_ADDRESSES_PER_EVENT: usize = 1000;
+
+/// Sends `receipts` back to `origin`, in as few events as the size limit allows.
+async fn answer(tx: &mut Tx<'_>, origin: &str, receipts: Vec<Receipt>) -> Result<(), HubError> {
+    for receipts in split(receipts, RECEIPT_ADDRESSES_PER_EVENT) {
+        // The event is about the first message it answers; the others ride along.
+        let subject = receipts[0].message_id.clone();
+        tx.emit(
+            &format!("fed.{origin}"),
+            "msg",
+            &subject,
+            &Envelope::Receipts { receipts },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
-async fn record(tx: &mut Tx<'_>, origin: &str, r: Receipt) -> Result<(), HubError> {
+/// `receipts` in order, in groups of at most `max` addresses (a receipt with more stays whole).
+fn split(receipts: Vec<Receipt>, max: usize) -> Vec<Vec<Receipt>> {
+    let mut groups: Vec<Vec<Receipt>> = Vec::new();
+    let mut addresses = 0;
+    for r in receipts {
+        match groups.last_mut() {
+            Some(group) if addresses + r.recipients.len() <= max => {
+                addresses += r.recipients.len();
+                group.push(r);
+            }
+            _ => {
+                addresses = r.recipients.len();
+                groups.push(vec![r]);
+            }
+        }
+    }
+    groups
+}
+
+fn record(tx: &mut Tx<'_>, origin: &str, r: Receipt) {
     tx.queue(
         &recipient::Entity::update_many()
             .col_expr(recipient::Column::Delivery, Expr::value(r.delivery))
@@ -227,5 +274,40 @@ async fn record(tx: &mut Tx<'_>, origin: &str, r: Receipt) -> Result<(), HubErro
             .filter(recipient::Column::Hub.eq(origin))
             .filter(recipient::Column::Recipient.is_in(r.recipients)),
     );
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn receipt(id: &str, addresses: usize) -> Receipt {
+        Receipt {
+            message_id: id.into(),
+            recipients: (0..addresses).map(|i| format!("a{i}@ops")).collect(),
+            delivery: Delivery::Delivered,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn receipts_split_into_events_of_at_most_so_many_addresses() {
+        let ids = |groups: &[Vec<Receipt>]| -> Vec<Vec<String>> {
+            groups
+                .iter()
+                .map(|g| g.iter().map(|r| r.message_id.clone()).collect())
+                .collect()
+        };
+        let receipts = vec![
+            receipt("m1", 2),
+            receipt("m2", 1),
+            receipt("m3", 2),
+            receipt("m4", 5),
+            receipt("m5", 1),
+        ];
+        assert_eq!(
+            ids(&split(receipts, 3)),
+            [vec!["m1", "m2"], vec!["m3"], vec!["m4"], vec!["m5"]]
+        );
+        assert!(split(Vec::new(), 3).is_empty());
+    }
 }
