@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, QueryTrait,
-    Set, Statement, TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    EntityTrait, QueryTrait, Set, Statement, TransactionTrait,
 };
 use serde::Serialize;
 use tokio::sync::{Mutex as AsyncMutex, Notify, OwnedMutexGuard, mpsc, oneshot};
@@ -72,6 +72,10 @@ impl Writer {
 
 /// Most transactions one SQLite commit carries.
 const MAX_BATCH: usize = 64;
+
+/// Most rows one queued multi-row insert carries: at ten columns a row that stays far below the
+/// bind parameters a statement may have (SQLite 32,766, PostgreSQL 65,535).
+const ROWS_PER_INSERT: usize = 1000;
 
 /// The savepoint every writer of a SQLite batch works in: opened with the batch, released and
 /// opened again by each writer's commit (in the same round trip as its queued statements), rolled
@@ -262,13 +266,15 @@ impl Ctx {
             hub: self.hub.clone(),
             statements: Vec::new(),
             events: Vec::new(),
+            outbox: Vec::new(),
         }
     }
 
     /// Commits `writes` as a transaction of their own, for a change that reads nothing inside its
     /// transaction. On SQLite the writer never holds the one writer while it waits: its writes join
     /// the open batch and run together with the others'.
-    pub async fn apply(&self, writes: Writes) -> Result<(), HubError> {
+    pub async fn apply(&self, mut writes: Writes) -> Result<(), HubError> {
+        writes.seal();
         let Some(writer) = &self.writer else {
             let tx = Tx {
                 ctx: self,
@@ -382,12 +388,33 @@ pub struct Writes {
     hub: Arc<str>,
     statements: Vec<Statement>,
     events: Vec<Event>,
+    /// The outbox rows of `events`: queued together, as the last write.
+    outbox: Vec<outbox::ActiveModel>,
 }
 
 impl Writes {
     /// Queues a write; a failure surfaces from the commit.
     pub fn queue(&mut self, query: &impl QueryTrait) {
         self.statements.push(query.build(self.backend));
+    }
+
+    /// Queues the insert of `rows`, as few statements as the bind parameter limit allows: one
+    /// statement for many rows is prepared and run once.
+    pub fn queue_insert_all<A>(&mut self, rows: impl IntoIterator<Item = A>)
+    where
+        A: ActiveModelTrait,
+    {
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<A> = rows.by_ref().take(ROWS_PER_INSERT).collect();
+            self.queue(&A::Entity::insert_many(chunk));
+        }
+    }
+
+    /// Queues the outbox rows of the events emitted so far.
+    fn seal(&mut self) {
+        let rows = std::mem::take(&mut self.outbox);
+        self.queue_insert_all(rows);
     }
 
     /// Queues the event `<resource>.<action>` about `subject` and its outbox row.
@@ -401,7 +428,7 @@ impl Writes {
         let data = serde_json::to_value(data)
             .map_err(|e| HubError::Internal(format!("event data: {e}")))?;
         let event = Event::new(&self.hub, resource, action, subject, data);
-        self.queue(&outbox::Entity::insert(outbox::ActiveModel {
+        self.outbox.push(outbox::ActiveModel {
             id: Set(event.id.clone()),
             source: Set(event.source.clone()),
             event_type: Set(event.event_type.clone()),
@@ -410,7 +437,7 @@ impl Writes {
             data: Set(event.data.clone()),
             sent_at: Set(None),
             attempts: Set(0),
-        }));
+        });
         self.events.push(event);
         Ok(())
     }
@@ -460,6 +487,11 @@ impl Tx<'_> {
         self.writes.queue(query);
     }
 
+    /// Queues the insert of `rows` ([`Writes::queue_insert_all`]).
+    pub fn queue_insert_all<A: ActiveModelTrait>(&mut self, rows: impl IntoIterator<Item = A>) {
+        self.writes.queue_insert_all(rows);
+    }
+
     /// Writes the event `<resource>.<action>` about `subject` to the outbox with this transaction
     /// (queued: the row is inserted at `commit`).
     pub async fn emit(
@@ -475,7 +507,12 @@ impl Tx<'_> {
     /// Commits the change and its events, then hands the events to post-commit handlers.
     /// Returns once the change is durable in the database (on SQLite: once its batch committed).
     pub async fn commit(self) -> Result<(), HubError> {
-        let Tx { ctx, conn, writes } = self;
+        let Tx {
+            ctx,
+            conn,
+            mut writes,
+        } = self;
+        writes.seal();
         let mut batch = match conn {
             Conn::Own(txn) => {
                 for statement in writes.statements {

@@ -145,3 +145,28 @@ both!(
         assert_eq!(handed_on, committers);
     }
 );
+
+both!(
+    a_transaction_writes_more_outbox_rows_than_one_statement_binds,
+    |hub: TestHub| async move {
+        // 10,000 rows of 8 columns: more bind parameters than SQLite or PostgreSQL take in one
+        // statement, so the rows must be split across inserts.
+        let n = 10_000;
+        let ctx = hub.ctx();
+        let mut tx = ctx.begin().await.expect("begin");
+        for i in 0..n {
+            tx.emit("test", "many", &i.to_string(), &json!({ "i": i }))
+                .await
+                .expect("emit");
+        }
+        tx.commit().await.expect("commit");
+        let mut written: Vec<u64> = hub
+            .events("test.many")
+            .await
+            .iter()
+            .map(|d| d["i"].as_u64().expect("i"))
+            .collect();
+        written.sort();
+        assert_eq!(written, (0..n).collect::<Vec<u64>>());
+    }
+);

@@ -148,9 +148,7 @@ async fn apply_together(ctx: &Ctx, sub: &Subscription, batch: &[Readable]) -> Re
         .collect();
     if !fresh.is_empty() {
         sub.handler.handle_all(&mut tx, &fresh).await?;
-        tx.queue(&processed::Entity::insert_many(
-            fresh.iter().map(|e| record(sub, e)),
-        ));
+        tx.queue_insert_all(fresh.iter().map(|e| record(sub, e)));
     }
     tx.commit().await
 }

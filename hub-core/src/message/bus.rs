@@ -114,13 +114,14 @@ impl BusHandler for Inbound {
 
     async fn handle_all(&self, tx: &mut Tx<'_>, events: &[&Event]) -> Result<(), HubError> {
         let mut answers: BTreeMap<&str, Vec<Receipt>> = BTreeMap::new();
+        let mut delivered = Delivered::default();
         for event in events {
             let origin = event.hub();
             match event.data_as()? {
                 Envelope::Message(m) => answers
                     .entry(origin)
                     .or_default()
-                    .extend(deliver(tx, origin, m).await?),
+                    .extend(deliver(tx, &mut delivered, origin, m).await?),
                 Envelope::Receipts { receipts } => {
                     for r in receipts {
                         record(tx, origin, r);
@@ -128,11 +129,21 @@ impl BusHandler for Inbound {
                 }
             }
         }
+        // Messages before their recipients, whose rows refer to them.
+        tx.queue_insert_all(delivered.messages);
+        tx.queue_insert_all(delivered.recipients);
         for (origin, receipts) in answers {
             answer(tx, origin, receipts).await?;
         }
         Ok(())
     }
+}
+
+/// The rows of the messages delivered in one transaction, inserted together.
+#[derive(Default)]
+struct Delivered {
+    messages: Vec<message::ActiveModel>,
+    recipients: Vec<recipient::ActiveModel>,
 }
 
 /// Why a carried message cannot be delivered here at all, if it cannot.
@@ -153,8 +164,13 @@ fn is_agent_name(a: &str) -> bool {
     !a.is_empty() && !a.contains('@') && !a.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// Delivers `m` here; returns the receipts that answer it.
-async fn deliver(tx: &mut Tx<'_>, origin: &str, m: Carried) -> Result<Vec<Receipt>, HubError> {
+/// Delivers `m` here (its rows join `delivered`); returns the receipts that answer it.
+async fn deliver(
+    tx: &mut Tx<'_>,
+    delivered: &mut Delivered,
+    origin: &str,
+    m: Carried,
+) -> Result<Vec<Receipt>, HubError> {
     let here = tx.hub().to_owned();
     let address = |a: &String| format!("{a}@{here}");
     let receipt = |recipients, delivery, error| Receipt {
@@ -193,7 +209,7 @@ async fn deliver(tx: &mut Tx<'_>, origin: &str, m: Carried) -> Result<Vec<Receip
             .map(|_| d),
         None => None,
     };
-    tx.queue(&message::Entity::insert(message::ActiveModel {
+    delivered.messages.push(message::ActiveModel {
         id: Set(m.id.clone()),
         sender: Set(format!("{}@{origin}", m.sender)),
         subject: Set(m.subject),
@@ -203,9 +219,10 @@ async fn deliver(tx: &mut Tx<'_>, origin: &str, m: Carried) -> Result<Vec<Receip
         ack_required: Set(m.ack_required),
         domain: Set(domain),
         created_at: Set(m.created_at),
-    }));
-    tx.queue(&recipient::Entity::insert_many(agents.iter().map(|a| {
-        recipient::ActiveModel {
+    });
+    delivered
+        .recipients
+        .extend(agents.iter().map(|a| recipient::ActiveModel {
             message_id: Set(m.id.clone()),
             recipient: Set(a.clone()),
             hub: Set(here.clone()),
@@ -213,8 +230,7 @@ async fn deliver(tx: &mut Tx<'_>, origin: &str, m: Carried) -> Result<Vec<Receip
             delivery_error: Set(None),
             read_at: Set(None),
             acked_at: Set(None),
-        }
-    })));
+        }));
     tx.emit(
         "message",
         "received",
