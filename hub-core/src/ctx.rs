@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
-    EntityTrait, QueryTrait, Set, Statement, TransactionTrait,
+    EntityTrait, Iterable, QueryTrait, Set, Statement, TransactionTrait,
 };
 use serde::Serialize;
 use tokio::sync::{Mutex as AsyncMutex, Notify, OwnedMutexGuard, mpsc, oneshot};
@@ -73,9 +73,12 @@ impl Writer {
 /// Most transactions one SQLite commit carries.
 const MAX_BATCH: usize = 64;
 
-/// Most rows one queued multi-row insert carries: at ten columns a row that stays far below the
-/// bind parameters a statement may have (SQLite 32,766, PostgreSQL 65,535).
+/// Most rows one queued multi-row insert carries.
 const ROWS_PER_INSERT: usize = 1000;
+
+/// Most bind parameters one queued multi-row insert takes: below what a statement may have
+/// (SQLite 32,766, PostgreSQL 65,535), so that a wide table gets fewer rows a statement.
+const PARAMETERS_PER_INSERT: usize = 30_000;
 
 /// The savepoint every writer of a SQLite batch works in: opened with the batch, released and
 /// opened again by each writer's commit (in the same round trip as its queued statements), rolled
@@ -404,9 +407,11 @@ impl Writes {
     where
         A: ActiveModelTrait,
     {
+        let columns = <A::Entity as EntityTrait>::Column::iter().count().max(1);
+        let per_insert = ROWS_PER_INSERT.min(PARAMETERS_PER_INSERT / columns).max(1);
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
-            let chunk: Vec<A> = rows.by_ref().take(ROWS_PER_INSERT).collect();
+            let chunk: Vec<A> = rows.by_ref().take(per_insert).collect();
             self.queue(&A::Entity::insert_many(chunk));
         }
     }

@@ -2,8 +2,9 @@
 //! connection, the request written as prepared bytes and the answer read by its length or to its
 //! last chunk, as a load tool such as wrk would. reqwest's client costs about as much CPU per
 //! call as the hub's whole answer, and on a two-core machine the load generator's CPU is taken
-//! from the server it measures. It reads plain JSON answers (what the hub gives session-less calls) and SSE
-//! answers (legacy sessions) to their end, so the connection stays usable for the next call.
+//! from the server it measures. It reads plain JSON answers (what the hub gives session-less
+//! calls) and SSE answers (legacy sessions) to their end, so the connection stays usable for the
+//! next call.
 
 use std::collections::HashMap;
 use std::sync::Arc;
