@@ -50,7 +50,9 @@ enum Lifecycle {
     Legacy,
 }
 
-#[tokio::main]
+// One thread: the client shares the machine's cores with the hub it measures, and every thread
+// of its own more takes turns with the hub's.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     // reqwest is built without a default TLS provider here.

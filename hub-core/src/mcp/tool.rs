@@ -236,18 +236,22 @@ impl Catalog {
 
     /// `Ok(profile)` when the set knows it, else a 400 naming the known ones.
     pub fn check_profile(&self, profile: &str) -> Result<(), HubError> {
-        let known = self.profiles();
-        if known.contains(profile) {
-            Ok(())
-        } else {
-            Err(HubError::bad_request(
-                "profile",
-                format!(
-                    "unknown profile {profile}; known: {}",
-                    known.into_iter().collect::<Vec<_>>().join(", ")
-                ),
-            ))
+        // Asked on every request to `/mcp`: look, and build the list only for the error.
+        let known = profile == PROFILE_ALL
+            || self
+                .tools
+                .iter()
+                .any(|t| t.profiles.as_ref().is_some_and(|ps| ps.contains(profile)));
+        if known {
+            return Ok(());
         }
+        Err(HubError::bad_request(
+            "profile",
+            format!(
+                "unknown profile {profile}; known: {}",
+                self.profiles().into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        ))
     }
 
     /// The tools `who` may use on `hub` that belong to `profile`.
@@ -324,7 +328,11 @@ mod tests {
             set.profiles().into_iter().collect::<Vec<_>>(),
             ["all", "messaging", "repos"]
         );
-        assert!(set.check_profile("nope").is_err());
+        for known in ["all", "messaging", "repos"] {
+            assert!(set.check_profile(known).is_ok(), "{known} is known");
+        }
+        let err = set.check_profile("nope").unwrap_err().to_string();
+        assert!(err.contains("known: all, messaging, repos"), "{err}");
     }
 }
 
