@@ -247,6 +247,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_sqlite_pool_has_a_reader_per_core_and_the_writer_one_connection() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/sizes.db?mode=rwc", dir.path().display());
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let size = |db: DatabaseConnection| {
+            db.get_sqlite_connection_pool()
+                .options()
+                .get_max_connections()
+        };
+        let readers = size(connect(&url).await.expect("pool"));
+        assert_eq!(readers as usize, cores.clamp(2, 8));
+        let writer = connect_writer(&url).await.expect("writer").expect("a file");
+        assert_eq!(size(writer), 1);
+    }
+
+    #[tokio::test]
     async fn sqlite_keeps_no_memory_statistics() {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}/stats.db?mode=rwc", dir.path().display());

@@ -50,8 +50,8 @@ enum Lifecycle {
     Legacy,
 }
 
-// One thread: the client shares the machine's cores with the hub it measures, and every thread
-// of its own more takes turns with the hub's.
+// One thread: the client shares the machine's cores with the hub it measures, and each further
+// thread of its own would take turns with the hub's.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();

@@ -234,7 +234,7 @@ impl Catalog {
         all
     }
 
-    /// `Ok(profile)` when the set knows it, else a 400 naming the known ones.
+    /// `Ok` when the set knows `profile`, else a 400 naming the known ones.
     pub fn check_profile(&self, profile: &str) -> Result<(), HubError> {
         // Asked on every request to `/mcp`: look, and build the list only for the error.
         let known = profile == PROFILE_ALL
