@@ -19,6 +19,8 @@ use crate::error::HubError;
 use crate::federation::registry::Registry;
 use crate::outbox::{Event, model as outbox};
 
+mod merge;
+
 /// What services work with: cheap to clone.
 #[derive(Clone)]
 pub struct Ctx {
@@ -137,18 +139,19 @@ impl Batch {
         Ok(())
     }
 
-    /// Runs `statements` in the open batch and releases them into it, in one multi-statement call
-    /// (its `?` parameters number on across the statements); on failure rolls them back.
+    /// Runs the writers' statements in the open batch and releases them into it, in one
+    /// multi-statement call (its `?` parameters number on across the statements), their inserts
+    /// of one text merged ([`merge::coalesce`]); on failure rolls them back.
     async fn run<'s>(
         &mut self,
-        statements: impl IntoIterator<Item = &'s Statement>,
+        writers: impl IntoIterator<Item = &'s [Statement]>,
     ) -> Result<(), sea_orm::DbErr> {
         let mut sql = String::new();
         let mut values = Vec::new();
-        for statement in statements {
-            sql.push_str(&statement.sql);
+        for statement in merge::coalesce(writers) {
+            statement.write_sql(&mut sql);
             sql.push_str(";\n");
-            values.extend(statement.values.iter().flat_map(|v| v.0.iter().cloned()));
+            values.extend(statement.values);
         }
         sql.push_str(&format!("RELEASE {SAVEPOINT}; SAVEPOINT {SAVEPOINT}"));
         let statement = Statement::from_sql_and_values(DbBackend::Sqlite, sql, values);
@@ -172,7 +175,7 @@ impl Batch {
         let together = staged.len() > 1;
         if together
             && self
-                .run(staged.iter().flat_map(|(w, _)| &w.statements))
+                .run(staged.iter().map(|(w, _)| &w.statements[..]))
                 .await
                 .is_ok()
         {
@@ -182,7 +185,7 @@ impl Batch {
             return;
         }
         for (writes, done) in staged {
-            match self.run(&writes.statements).await {
+            match self.run([&writes.statements[..]]).await {
                 Ok(()) => self.join(writes, done),
                 Err(e) => {
                     let _ = done.send(Err(e));
@@ -529,7 +532,7 @@ impl Tx<'_> {
             }
             Conn::Shared(batch) => batch,
         };
-        batch.run(&writes.statements).await?;
+        batch.run([&writes.statements[..]]).await?;
         batch.undo = false;
         batch.events.extend(writes.events);
         let (done, outcome) = oneshot::channel();
