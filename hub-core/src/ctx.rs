@@ -98,7 +98,12 @@ type Outcome = oneshot::Sender<Result<(), sea_orm::DbErr>>;
 /// next [`Tx`] starts.
 #[derive(Default)]
 struct Batch {
+    /// Kept across commits: a commit begins the next transaction in the same round trip, so the
+    /// writer's connection never goes back to sqlx's pool (which pings it on its thread each time).
     txn: Option<DatabaseTransaction>,
+    /// The transaction holds SQLite's write lock and the savepoint: it has been opened for
+    /// writing since its last commit.
+    locked: bool,
     events: Vec<Event>,
     waiting: Vec<Outcome>,
     /// The last writer did not commit (an error, or its future was dropped): what it wrote inside
@@ -111,21 +116,41 @@ impl Batch {
         self.txn.as_ref().expect("a writer holds an open batch")
     }
 
-    /// Opens the batch's transaction unless it is open.
+    /// Opens the batch's transaction for writing unless it is open.
     async fn open(&mut self, db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+        if self.locked {
+            return Ok(());
+        }
         if self.txn.is_none() {
-            let txn = db.begin().await?;
-            // Take SQLite's write lock first. Another process may write the same file (`<hub> mcp`
-            // over stdio): a transaction that read before writing then fails with
-            // SQLITE_BUSY_SNAPSHOT, while one that starts with a write waits out the busy timeout.
-            txn.execute_unprepared(&format!(
+            self.txn = Some(db.begin().await?);
+        }
+        // Take SQLite's write lock first. Another process may write the same file (`<hub> mcp`
+        // over stdio): a transaction that read before writing then fails with
+        // SQLITE_BUSY_SNAPSHOT, while one that starts with a write waits out the busy timeout.
+        self.txn()
+            .execute_unprepared(&format!(
                 "UPDATE outbox SET attempts = attempts WHERE 0; SAVEPOINT {SAVEPOINT}"
             ))
             .await?;
-            self.txn = Some(txn);
-            self.undo = false;
-        }
+        self.locked = true;
+        self.undo = false;
         Ok(())
+    }
+
+    /// Commits the open transaction and begins the next one in the same round trip. A deferred
+    /// `BEGIN` takes no lock and reads nothing until the next `open`, so an idle hub holds
+    /// nothing another process or a checkpoint waits for. On failure the transaction is dropped
+    /// (rolled back) and the next `open` begins anew.
+    async fn commit(&mut self) -> Result<(), sea_orm::DbErr> {
+        self.locked = false;
+        self.undo = false;
+        // `BEGIN` runs only after `COMMIT` succeeded, and a deferred one fails only when SQLite
+        // cannot allocate: an error here is the commit's.
+        let Err(e) = self.txn().execute_unprepared("COMMIT; BEGIN").await else {
+            return Ok(());
+        };
+        self.txn = None;
+        Err(e)
     }
 
     /// Rolls back what a writer that gave up left in the savepoint.
@@ -318,7 +343,7 @@ impl Ctx {
             staging.commit_queued = false;
             std::mem::take(&mut staging.writes)
         };
-        if batch.txn.is_none() && staged.is_empty() {
+        if !batch.locked && staged.is_empty() {
             return;
         }
         let ready = match batch.open(self.write_db()).await {
@@ -328,15 +353,13 @@ impl Ctx {
         let outcome = match ready {
             Ok(()) => {
                 batch.flush(staged).await;
-                match batch.txn.take() {
-                    Some(txn) => txn.commit().await.map_err(|e| e.to_string()),
-                    None => Ok(()),
-                }
+                batch.commit().await.map_err(|e| e.to_string())
             }
             // A batch that cannot be opened, or whose savepoint cannot be rolled back, is not
             // committed: its writers learn so.
             Err(e) => {
                 batch.txn = None;
+                batch.locked = false;
                 batch
                     .waiting
                     .extend(staged.into_iter().map(|(_, done)| done));

@@ -170,3 +170,43 @@ both!(
         assert_eq!(written, (0..n).collect::<Vec<u64>>());
     }
 );
+
+/// Between commits the SQLite writer keeps its transaction begun, but holds no lock: another
+/// process (`<hub> mcp` over stdio, `hubmesh migrate`) writes the same file without waiting, and
+/// the hub then writes and reads on as before.
+#[tokio::test]
+async fn an_idle_sqlite_writer_holds_no_lock() {
+    let (url, _dir) = testkit::fresh_database(testkit::Backend::Sqlite).await;
+    let config = hub_core::config::HubConfig::with_database("dev", &url).expect("config");
+    let app = hub_core::server::App::build(config, Arc::new(testkit::SpelledTokens), Vec::new())
+        .await
+        .expect("hub starts");
+    let ctx = app.hub.ctx();
+    let mut writes = ctx.writes();
+    writes.queue(&domain::Entity::insert(domain("hub-first")));
+    ctx.apply(writes).await.expect("the hub writes");
+
+    // No busy timeout: a lock held by the hub fails this at once instead of waiting it out.
+    let mut opts = sea_orm::ConnectOptions::new(url.clone());
+    opts.sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| o.busy_timeout(std::time::Duration::ZERO));
+    let other = sea_orm::Database::connect(opts).await.expect("connect");
+    use sea_orm::{ConnectionTrait, QueryTrait};
+    let insert =
+        domain::Entity::insert(domain("other-process")).build(other.get_database_backend());
+    other
+        .execute_raw(insert)
+        .await
+        .expect("another connection writes while the hub is idle");
+
+    let mut writes = ctx.writes();
+    writes.queue(&domain::Entity::insert(domain("hub-again")));
+    ctx.apply(writes).await.expect("the hub writes after it");
+    for slug in ["hub-first", "other-process", "hub-again"] {
+        let row = domain::Entity::find_by_id(slug)
+            .one(&ctx.db)
+            .await
+            .expect("read");
+        assert!(row.is_some(), "{slug} is stored and visible to the hub");
+    }
+}
