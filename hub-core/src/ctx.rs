@@ -127,20 +127,29 @@ impl Batch {
         // Take SQLite's write lock first. Another process may write the same file (`<hub> mcp`
         // over stdio): a transaction that read before writing then fails with
         // SQLITE_BUSY_SNAPSHOT, while one that starts with a write waits out the busy timeout.
-        self.txn()
-            .execute_unprepared(&format!(
-                "UPDATE outbox SET attempts = attempts WHERE 0; SAVEPOINT {SAVEPOINT}"
-            ))
-            .await?;
+        let locking =
+            format!("UPDATE outbox SET attempts = attempts WHERE 0; SAVEPOINT {SAVEPOINT}");
+        if let Err(e) = self.txn().execute_unprepared(&locking).await {
+            // A write that timed out may leave the transaction reading an old snapshot, which
+            // every later write in it would fail on: the next `open` begins anew.
+            self.discard();
+            return Err(e);
+        }
         self.locked = true;
         self.undo = false;
         Ok(())
     }
 
+    /// Drops (rolls back) the transaction; the next `open` begins anew.
+    fn discard(&mut self) {
+        self.txn = None;
+        self.locked = false;
+    }
+
     /// Commits the open transaction and begins the next one in the same round trip. A deferred
     /// `BEGIN` takes no lock and reads nothing until the next `open`, so an idle hub holds
     /// nothing another process or a checkpoint waits for. On failure the transaction is dropped
-    /// (rolled back) and the next `open` begins anew.
+    /// ([`Batch::discard`]).
     async fn commit(&mut self) -> Result<(), sea_orm::DbErr> {
         self.locked = false;
         self.undo = false;
@@ -149,7 +158,7 @@ impl Batch {
         let Err(e) = self.txn().execute_unprepared("COMMIT; BEGIN").await else {
             return Ok(());
         };
-        self.txn = None;
+        self.discard();
         Err(e)
     }
 
@@ -358,8 +367,7 @@ impl Ctx {
             // A batch that cannot be opened, or whose savepoint cannot be rolled back, is not
             // committed: its writers learn so.
             Err(e) => {
-                batch.txn = None;
-                batch.locked = false;
+                batch.discard();
                 batch
                     .waiting
                     .extend(staged.into_iter().map(|(_, done)| done));
