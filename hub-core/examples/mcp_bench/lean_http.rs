@@ -110,38 +110,35 @@ impl LeanHttp {
     }
 }
 
-/// The answer to a request. rmcp reads any server message through two untagged enums: the
-/// whole answer is first copied into serde's buffer, then tried against each message shape and
-/// each of some twenty result types, `CallToolResult` sixteenth. The answer to `tools/call` is
-/// read as what it must be, a response carrying a `CallToolResult`, and anything else (an error
-/// answer) the general way: the same message either way (the first answer is read both ways and
-/// compared), for less of the client's CPU, which on this machine is taken from the hub it
-/// measures.
-fn decode(body: &[u8], calls_tool: bool) -> Result<ServerJsonRpcMessage, serde_json::Error> {
+/// The answer to `tools/call`, read as what it must be: a response carrying a `CallToolResult`.
+/// rmcp reads any server message through two untagged enums: the whole answer is first copied
+/// into serde's buffer, then tried against each message shape and each of some twenty result
+/// types, `CallToolResult` sixteenth. The typed read gives the same message (the first answer is
+/// read both ways and compared) for less of the client's CPU, which on this machine is taken from
+/// the hub it measures. `None` for any other answer (an error), which is read the general way.
+fn tool_answer(body: &[u8]) -> Option<ServerJsonRpcMessage> {
     static COMPARED: AtomicBool = AtomicBool::new(false);
-    if calls_tool && let Ok(r) = serde_json::from_slice::<JsonRpcResponse<CallToolResult>>(body) {
-        if !COMPARED.swap(true, Ordering::Relaxed) {
-            let general = match serde_json::from_slice::<ServerJsonRpcMessage>(body)? {
-                JsonRpcMessage::Response(JsonRpcResponse {
-                    id,
-                    result: ServerResult::CallToolResult(result),
-                    ..
-                }) => Some((id, result)),
-                _ => None,
-            };
-            assert_eq!(
-                general.as_ref(),
-                Some(&(r.id.clone(), r.result.clone())),
-                "the typed read of a tool answer differs from rmcp's"
-            );
-        }
-        return Ok(JsonRpcMessage::Response(JsonRpcResponse {
-            jsonrpc: r.jsonrpc,
-            id: r.id,
-            result: ServerResult::CallToolResult(r.result),
-        }));
+    let r = serde_json::from_slice::<JsonRpcResponse<CallToolResult>>(body).ok()?;
+    if !COMPARED.swap(true, Ordering::Relaxed) {
+        let general = match serde_json::from_slice::<ServerJsonRpcMessage>(body) {
+            Ok(JsonRpcMessage::Response(JsonRpcResponse {
+                id,
+                result: ServerResult::CallToolResult(result),
+                ..
+            })) => Some((id, result)),
+            _ => None,
+        };
+        assert_eq!(
+            general.as_ref(),
+            Some(&(r.id.clone(), r.result.clone())),
+            "the typed read of a tool answer differs from rmcp's"
+        );
     }
-    serde_json::from_slice(body)
+    Some(JsonRpcMessage::Response(JsonRpcResponse {
+        jsonrpc: r.jsonrpc,
+        id: r.id,
+        result: ServerResult::CallToolResult(r.result),
+    }))
 }
 
 impl StreamableHttpClient for LeanHttp {
@@ -170,17 +167,36 @@ impl StreamableHttpClient for LeanHttp {
         let session = answer.header("mcp-session-id").map(str::to_owned);
         match answer.status {
             202 | 204 => Ok(StreamableHttpPostResponse::Accepted),
-            _ if json => Ok(StreamableHttpPostResponse::Json(
-                decode(&answer.body, calls_tool)?,
-                session,
-            )),
-            // The stream was read to its end: its events are handed on as rmcp's SSE parser
-            // reads them.
+            _ if json => {
+                let message = match calls_tool.then(|| tool_answer(&answer.body)).flatten() {
+                    Some(message) => message,
+                    None => serde_json::from_slice(&answer.body)?,
+                };
+                Ok(StreamableHttpPostResponse::Json(message, session))
+            }
+            // The stream was read to its end. A stream whose one message is the tool's answer
+            // (beside events without data, such as a priming event) is that answer, as if sent
+            // as JSON; any other is handed on event by event to rmcp's SSE reader.
             200 if sse => {
                 let body = Bytes::from(answer.body);
-                let events =
-                    SseStream::from_bytes_stream(stream::iter([Ok::<_, std::io::Error>(body)]));
-                Ok(StreamableHttpPostResponse::Sse(events.boxed(), session))
+                let events: Vec<_> =
+                    SseStream::from_bytes_stream(stream::iter([Ok::<_, std::io::Error>(body)]))
+                        .collect()
+                        .await;
+                let mut data = events
+                    .iter()
+                    .map(|e| e.as_ref().map(|e| e.data.as_deref().unwrap_or_default()))
+                    .filter(|d| d.is_err() || d.is_ok_and(|d| !d.is_empty()));
+                if calls_tool
+                    && let (Some(Ok(only)), None) = (data.next(), data.next())
+                    && let Some(message) = tool_answer(only.as_bytes())
+                {
+                    return Ok(StreamableHttpPostResponse::Json(message, session));
+                }
+                Ok(StreamableHttpPostResponse::Sse(
+                    stream::iter(events).boxed(),
+                    session,
+                ))
             }
             status => Err(Error::UnexpectedServerResponse(
                 format!("HTTP {status}: {}", String::from_utf8_lossy(&answer.body)).into(),
