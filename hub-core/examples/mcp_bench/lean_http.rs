@@ -186,7 +186,7 @@ impl StreamableHttpClient for LeanHttp {
                 let mut data = events
                     .iter()
                     .map(|e| e.as_ref().map(|e| e.data.as_deref().unwrap_or_default()))
-                    .filter(|d| d.is_err() || d.is_ok_and(|d| !d.is_empty()));
+                    .filter(|d| !matches!(d, Ok("")));
                 if calls_tool
                     && let (Some(Ok(only)), None) = (data.next(), data.next())
                     && let Some(message) = tool_answer(only.as_bytes())
