@@ -123,8 +123,8 @@ impl BusHandler for Inbound {
                     .or_default()
                     .extend(deliver(tx, &mut delivered, origin, m).await?),
                 Envelope::Receipts { receipts } => {
-                    for r in receipts {
-                        record(tx, origin, r);
+                    for update in updates(receipts) {
+                        record(tx, origin, update);
                     }
                 }
             }
@@ -281,14 +281,51 @@ fn split(receipts: Vec<Receipt>, max: usize) -> Vec<Vec<Receipt>> {
     groups
 }
 
-fn record(tx: &mut Tx<'_>, origin: &str, r: Receipt) {
+/// Most messages one delivery update names.
+const MESSAGES_PER_UPDATE: usize = 1000;
+
+/// Consecutive receipts that give the same recipients the same state, as one update. A receipts
+/// event mostly answers messages to the same agents, and one statement for its thousand messages
+/// is prepared and run once where a thousand were, each prepared anew inside the batch's text.
+struct Update {
+    message_ids: Vec<String>,
+    recipients: Vec<String>,
+    delivery: Delivery,
+    error: Option<String>,
+}
+
+fn updates(receipts: Vec<Receipt>) -> Vec<Update> {
+    let mut out: Vec<Update> = Vec::new();
+    for r in receipts {
+        match out.last_mut() {
+            Some(u)
+                if u.message_ids.len() < MESSAGES_PER_UPDATE
+                    && (u.delivery, &u.error, &u.recipients)
+                        == (r.delivery, &r.error, &r.recipients) =>
+            {
+                u.message_ids.push(r.message_id);
+            }
+            _ => out.push(Update {
+                message_ids: vec![r.message_id],
+                recipients: r.recipients,
+                delivery: r.delivery,
+                error: r.error,
+            }),
+        }
+    }
+    out
+}
+
+/// Sets the state of the update's recipients of each of its messages: every message of an update
+/// has the same recipients, so the rows it names are exactly its receipts' rows.
+fn record(tx: &mut Tx<'_>, origin: &str, u: Update) {
     tx.queue(
         &recipient::Entity::update_many()
-            .col_expr(recipient::Column::Delivery, Expr::value(r.delivery))
-            .col_expr(recipient::Column::DeliveryError, Expr::value(r.error))
-            .filter(recipient::Column::MessageId.eq(r.message_id.as_str()))
+            .col_expr(recipient::Column::Delivery, Expr::value(u.delivery))
+            .col_expr(recipient::Column::DeliveryError, Expr::value(u.error))
+            .filter(recipient::Column::MessageId.is_in(u.message_ids))
             .filter(recipient::Column::Hub.eq(origin))
-            .filter(recipient::Column::Recipient.is_in(r.recipients)),
+            .filter(recipient::Column::Recipient.is_in(u.recipients)),
     );
 }
 
@@ -303,6 +340,42 @@ mod tests {
             delivery: Delivery::Delivered,
             error: None,
         }
+    }
+
+    #[test]
+    fn consecutive_receipts_of_one_state_for_the_same_recipients_are_one_update() {
+        let failed = Receipt {
+            error: Some("no agent named x at ops".into()),
+            delivery: Delivery::Failed,
+            ..receipt("m3", 1)
+        };
+        let receipts = vec![
+            receipt("m1", 1),
+            receipt("m2", 1),
+            failed,
+            receipt("m4", 1),
+            receipt("m5", 2),
+        ];
+        let runs: Vec<(Vec<String>, usize, Delivery)> = updates(receipts)
+            .into_iter()
+            .map(|u| (u.message_ids, u.recipients.len(), u.delivery))
+            .collect();
+        let ids = |ids: &[&str]| ids.iter().map(|&i| i.to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            runs,
+            [
+                (ids(&["m1", "m2"]), 1, Delivery::Delivered),
+                (ids(&["m3"]), 1, Delivery::Failed),
+                (ids(&["m4"]), 1, Delivery::Delivered),
+                (ids(&["m5"]), 2, Delivery::Delivered),
+            ]
+        );
+        let many = (0..MESSAGES_PER_UPDATE + 1).map(|i| receipt(&format!("m{i}"), 1));
+        let sizes: Vec<usize> = updates(many.collect())
+            .iter()
+            .map(|u| u.message_ids.len())
+            .collect();
+        assert_eq!(sizes, [MESSAGES_PER_UPDATE, 1]);
     }
 
     #[test]
