@@ -15,6 +15,7 @@ use tokio::sync::{Mutex as AsyncMutex, Notify, OwnedMutexGuard, mpsc, oneshot};
 use crate::auth::ServiceTokenSource;
 use crate::bus::Bus;
 use crate::config::{DEFAULT_OUTBOX_RETENTION, DEFAULT_REQUEST_TIMEOUT};
+use crate::db::InlineReads;
 use crate::error::HubError;
 use crate::federation::registry::Registry;
 use crate::outbox::{Event, model as outbox};
@@ -46,6 +47,9 @@ pub struct Ctx {
     /// `SQLITE_BUSY_SNAPSHOT` when a transaction that read first tries to write) and share
     /// commits. `None` on PostgreSQL, whose writers run side by side.
     writer: Option<Arc<Writer>>,
+    /// A SQLite file's reads that run on the calling thread (`db::InlineReads`), for the hottest
+    /// queries. `None` on PostgreSQL and in-memory SQLite: those queries go through `db`.
+    pub inline_reads: Option<Arc<InlineReads>>,
 }
 
 /// SQLite's one writer: the batch that holds the open transaction, and the writes of
@@ -250,6 +254,7 @@ impl Ctx {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             outbox_retention: DEFAULT_OUTBOX_RETENTION,
             writer,
+            inline_reads: None,
         }
     }
 

@@ -81,6 +81,7 @@ impl App {
         if let Some(writer) = writer {
             ctx = ctx.with_writer_connection(writer);
         }
+        ctx.inline_reads = crate::db::InlineReads::for_url(&config.database_url).map(Arc::new);
         ctx.request_timeout = config.nats.request_timeout;
         ctx.outbox_retention = config.nats.outbox_retention;
         ctx.service_tokens = crate::auth::service_tokens_for(&config);

@@ -49,6 +49,18 @@ pub enum Delivery {
     Failed,
 }
 
+impl rusqlite::types::FromSql for Importance {
+    fn column_result(v: rusqlite::types::ValueRef) -> rusqlite::types::FromSqlResult<Self> {
+        crate::db::enum_from_sql(v)
+    }
+}
+
+impl rusqlite::types::FromSql for Delivery {
+    fn column_result(v: rusqlite::types::ValueRef) -> rusqlite::types::FromSqlResult<Self> {
+        crate::db::enum_from_sql(v)
+    }
+}
+
 pub mod message {
     //! The `messages` table.
 

@@ -8,6 +8,7 @@ use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
     FromQueryResult, Iterable, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    QueryTrait,
 };
 use serde::Serialize;
 
@@ -58,7 +59,7 @@ pub struct Full {
 }
 
 /// A message as one caller sees it in a list: with the caller's own recipient row, if any.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Seen {
     pub message: message::Model,
     pub mine: Option<recipient::Model>,
@@ -331,18 +332,26 @@ pub async fn inbox(
     if let Some(after) = &page.after {
         q = q.filter(recipient::Column::MessageId.lt(after.as_str()));
     }
-    let rows = q.into_model::<Seen>().all(&ctx.db).await?;
+    let rows = match &ctx.inline_reads {
+        Some(reads) => reads.select(&q.into_query(), Seen::read)?,
+        None => q.into_model::<Seen>().all(&ctx.db).await?,
+    };
     Ok(page_of(rows, page, |s| s.message.id.clone()))
 }
 
-/// A row of a message's columns, then the caller's recipient row's (the inbox's select).
+impl Seen {
+    /// A row of a message's columns, then the caller's recipient row's (the inbox's select).
+    fn read(cells: &mut Cells) -> Result<Self, DbErr> {
+        Ok(Seen {
+            message: message::Model::read(cells)?,
+            mine: Some(recipient::Model::read(cells)?),
+        })
+    }
+}
+
 impl FromQueryResult for Seen {
     fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
-        let mut cells = Cells::new(row);
-        Ok(Seen {
-            message: message::Model::read(&mut cells)?,
-            mine: Some(recipient::Model::read(&mut cells)?),
-        })
+        Seen::read(&mut Cells::new(row))
     }
 }
 

@@ -9,6 +9,9 @@ use sea_orm::sqlx::sqlite::SqliteConnection;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, QueryResult, TryGetable};
 use sea_orm_migration::MigratorTrait;
 
+mod inline;
+pub use inline::InlineReads;
+
 /// Opens the database at `url`. SQLite files get WAL, `synchronous=NORMAL`, a larger page cache
 /// and a busy timeout;
 /// the directory of a SQLite file is created if missing.
@@ -160,25 +163,54 @@ fn sqlite_path(url: &str) -> Option<&str> {
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
 
-/// A row's columns read in order by position. sea-orm's own decoding finds each column by a
-/// name it formats and hashes per row and column, which was a fifth of the hub's CPU per MCP
-/// inbox call; a hot query selects its columns in a known order and reads them back with this.
+/// A row's columns read in order by position, from sea-orm or from an inline read
+/// ([`InlineReads`]). sea-orm's own decoding finds each column by a name it formats and hashes
+/// per row and column, which was a fifth of the hub's CPU per MCP inbox call; a hot query
+/// selects its columns in a known order and reads them back with this.
 pub struct Cells<'a> {
-    row: &'a QueryResult,
+    row: Row<'a>,
     next: usize,
+}
+
+enum Row<'a> {
+    Orm(&'a QueryResult),
+    Inline(&'a rusqlite::Row<'a>),
 }
 
 impl<'a> Cells<'a> {
     pub fn new(row: &'a QueryResult) -> Self {
-        Self { row, next: 0 }
+        Self {
+            row: Row::Orm(row),
+            next: 0,
+        }
+    }
+
+    fn inline(row: &'a rusqlite::Row<'a>) -> Self {
+        Self {
+            row: Row::Inline(row),
+            next: 0,
+        }
     }
 
     /// The next column's value.
-    pub fn take<T: TryGetable>(&mut self) -> Result<T, DbErr> {
-        let value = self.row.try_get_by_index(self.next)?;
+    pub fn take<T: TryGetable + rusqlite::types::FromSql>(&mut self) -> Result<T, DbErr> {
+        let at = self.next;
         self.next += 1;
-        Ok(value)
+        match self.row {
+            Row::Orm(row) => row.try_get_by_index(at),
+            Row::Inline(row) => row
+                .get(at)
+                .map_err(|e| DbErr::Type(format!("column {at}: {e}"))),
+        }
     }
+}
+
+/// Reads a column of a string-valued sea-orm enum in an inline read.
+pub fn enum_from_sql<E: sea_orm::ActiveEnum<Value = String>>(
+    v: rusqlite::types::ValueRef,
+) -> rusqlite::types::FromSqlResult<E> {
+    E::try_from_value(&v.as_str()?.to_owned())
+        .map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
 }
 
 /// Applies the core migrations (every hub has the generic resources).
