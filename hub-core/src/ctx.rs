@@ -5,8 +5,9 @@ use std::ops::Deref;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use sea_orm::sea_query::SelectStatement;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     EntityTrait, Iterable, QueryTrait, Set, Statement, TransactionTrait,
 };
 use serde::Serialize;
@@ -15,7 +16,7 @@ use tokio::sync::{Mutex as AsyncMutex, Notify, OwnedMutexGuard, mpsc, oneshot};
 use crate::auth::ServiceTokenSource;
 use crate::bus::Bus;
 use crate::config::{DEFAULT_OUTBOX_RETENTION, DEFAULT_REQUEST_TIMEOUT};
-use crate::db::InlineReads;
+use crate::db::{Cells, InlineReads};
 use crate::error::HubError;
 use crate::federation::registry::Registry;
 use crate::outbox::{Event, model as outbox};
@@ -268,6 +269,25 @@ impl Ctx {
             }));
         }
         self
+    }
+
+    /// Runs a hot query and reads each row by position (`db::Cells`, the select's column
+    /// order): inline on a SQLite file (`db::InlineReads`), otherwise through `db`.
+    pub async fn read_rows<T>(
+        &self,
+        q: &SelectStatement,
+        mut read: impl FnMut(&mut Cells) -> Result<T, DbErr>,
+    ) -> Result<Vec<T>, DbErr> {
+        match &self.inline_reads {
+            Some(reads) => reads.select(q, read),
+            None => self
+                .db
+                .query_all(q)
+                .await?
+                .iter()
+                .map(|row| read(&mut Cells::new(row)))
+                .collect(),
+        }
     }
 
     /// The connection a batch opens its transaction on.

@@ -12,8 +12,8 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-    UpdateMany,
+    ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    TransactionTrait, UpdateMany,
 };
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -89,7 +89,9 @@ pub async fn relay_batch(ctx: &Ctx, limit: u64) -> Result<usize, HubError> {
         outcome.into_result()
     } else {
         // SQLite has one writer: publish outside any transaction so writes never wait on the bus.
-        let rows = unsent().all(&ctx.db).await?;
+        let rows = ctx
+            .read_rows(&unsent().into_query(), outbox::Model::read)
+            .await?;
         if rows.is_empty() {
             return Ok(0);
         }

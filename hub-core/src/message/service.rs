@@ -7,8 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
-    FromQueryResult, Iterable, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
-    QueryTrait,
+    Iterable, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use serde::Serialize;
 
@@ -332,10 +331,7 @@ pub async fn inbox(
     if let Some(after) = &page.after {
         q = q.filter(recipient::Column::MessageId.lt(after.as_str()));
     }
-    let rows = match &ctx.inline_reads {
-        Some(reads) => reads.select(&q.into_query(), Seen::read)?,
-        None => q.into_model::<Seen>().all(&ctx.db).await?,
-    };
+    let rows = ctx.read_rows(&q.into_query(), Seen::read).await?;
     Ok(page_of(rows, page, |s| s.message.id.clone()))
 }
 
@@ -346,12 +342,6 @@ impl Seen {
             message: message::Model::read(cells)?,
             mine: Some(recipient::Model::read(cells)?),
         })
-    }
-}
-
-impl FromQueryResult for Seen {
-    fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
-        Seen::read(&mut Cells::new(row))
     }
 }
 
