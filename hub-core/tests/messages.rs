@@ -598,13 +598,7 @@ both!(
 #[tokio::test]
 async fn inline_inbox_reads_match_sea_orms() {
     let hub = TestHub::new(Backend::Sqlite).await;
-    hub.post(
-        "/api/v1/domains",
-        ADMIN,
-        json!({"slug": "finance", "name": "Finance"}),
-    )
-    .await
-    .expect(201);
+    hub.domains(&["finance"]).await;
     send(
         &hub,
         ALICE,
@@ -622,20 +616,11 @@ async fn inline_inbox_reads_match_sea_orms() {
     for i in 0..5 {
         plain.push(msg(&hub, ALICE, &["bob"], &format!("plain {i}"), "b").await);
     }
-    hub.post(
-        &format!("/api/v1/messages/{}/read", plain[1]),
-        BOB,
-        json!({}),
-    )
-    .await
-    .expect(200);
-    hub.post(
-        &format!("/api/v1/messages/{}/ack", plain[3]),
-        BOB,
-        json!({}),
-    )
-    .await
-    .expect(200);
+    for (id, state) in [(&plain[1], "read"), (&plain[3], "ack")] {
+        hub.post(&format!("/api/v1/messages/{id}/{state}"), BOB, json!({}))
+            .await
+            .expect(200);
+    }
 
     let inline = hub.ctx().clone();
     assert!(inline.inline_reads.is_some(), "a SQLite file reads inline");
