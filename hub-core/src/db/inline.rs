@@ -7,7 +7,9 @@
 //! indexed page takes tens of microseconds, so it runs here, on the task's own thread, on a
 //! connection of this module's (rusqlite, the same SQLite as sqlx's), with the statement
 //! prepared once per connection. Only reads go this way: in WAL mode a reader never waits for
-//! the writer, so the thread does not block on the hub's own writes.
+//! the writer, so the thread does not block on the hub's own writes. The largest such read, a
+//! relay round of up to 1,000 outbox rows, holds its thread a few milliseconds; the runtime's
+//! other workers take its queued tasks meanwhile.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
