@@ -1,9 +1,10 @@
-//! SQLite reads run on the calling thread, for the hottest queries (an agent's inbox).
+//! SQLite reads run on the calling thread, for the hottest queries (an agent's inbox page, the
+//! relay's unsent rows).
 //!
 //! sqlx runs each SQLite connection on a thread of its own: a query is a command sent to that
 //! thread, and every row comes back over a channel after its column values were copied. For a
-//! page of 20 messages those hand-offs, the thread wake-ups and the copies were about a fifth of
-//! the hub's CPU per MCP `get_messages` call (docs/BENCHMARKS.md, session 15). A read of an
+//! page of 20 messages those hand-offs, the thread wake-ups and the copies were about a quarter
+//! of the hub's CPU per MCP `get_messages` call (docs/BENCHMARKS.md, session 15). A read of an
 //! indexed page takes tens of microseconds, so it runs here, on the task's own thread, on a
 //! connection of this module's (rusqlite, the same SQLite as sqlx's), with the statement
 //! prepared once per connection. Only reads go this way: in WAL mode a reader never waits for
@@ -13,7 +14,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::Duration;
 
 use chrono::SecondsFormat;
 use rusqlite::types::{ToSqlOutput, Value as Lite, ValueRef};
@@ -50,9 +50,8 @@ impl InlineReads {
         let conn = self.take()?;
         let rows = (|| {
             let mut stmt = conn.prepare_cached(&sql).map_err(query_failed)?;
-            let params = values.iter().map(Bind).collect::<Vec<_>>();
             let mut rows = stmt
-                .query(rusqlite::params_from_iter(params.iter()))
+                .query(rusqlite::params_from_iter(values.iter().map(Bind)))
                 .map_err(query_failed)?;
             let mut out = Vec::new();
             while let Some(row) = rows.next().map_err(query_failed)? {
@@ -83,10 +82,11 @@ impl InlineReads {
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.busy_timeout(super::SQLITE_BUSY_TIMEOUT)?;
         conn.pragma_update(None, "query_only", true)?;
-        conn.pragma_update(None, "cache_size", -16384)?;
-        conn.pragma_update(None, "temp_store", "memory")?;
+        for (name, value) in super::SQLITE_CONNECTION_PRAGMAS {
+            conn.pragma_update(None, name, value)?;
+        }
         // As on sqlx's connections (`db::stable_query_plans`): plans that do not depend on
         // bound values, so a paged query is prepared once.
         conn.set_db_config(
@@ -130,5 +130,39 @@ impl ToSql for Bind<'_> {
                 format!("no inline binding for {other:?}").into(),
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    use super::*;
+
+    /// An inline reader is set up as the pool's connections are, and reads only.
+    #[tokio::test]
+    async fn inline_connections_have_the_pools_settings() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/settings.db?mode=rwc", dir.path().display());
+        let pool = crate::db::connect(&url).await.expect("pool");
+        let reads = InlineReads::for_url(&url).expect("a SQLite file");
+        let conn = reads.open().expect("inline connection");
+        for pragma in ["cache_size", "temp_store", "busy_timeout"] {
+            let sql = format!("PRAGMA {pragma}");
+            let inline: i64 = conn
+                .query_row(&sql, [], |r| r.get(0))
+                .expect("inline pragma");
+            let row = pool
+                .query_one_raw(Statement::from_string(pool.get_database_backend(), sql))
+                .await
+                .expect("pool pragma")
+                .expect("a row");
+            let pooled: i64 = row.try_get_by_index(0).expect("a number");
+            assert_eq!(inline, pooled, "{pragma}");
+        }
+        let query_only: i64 = conn
+            .query_row("PRAGMA query_only", [], |r| r.get(0))
+            .expect("query_only");
+        assert_eq!(query_only, 1);
     }
 }

@@ -66,18 +66,15 @@ async fn connect_pool(url: &str, max_connections: u32) -> Result<DatabaseConnect
         // on every checkout (sqlx's default) costs a round trip to its worker thread per query.
         opts.test_before_acquire(false);
         opts.map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+            let o = o
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true)
-                .pragma("journal_size_limit", "67108864")
-                // 16 MiB of pages per connection instead of 2: a large ledger's or inbox's
-                // indexes stay in memory instead of being re-read through the OS on every write.
-                .pragma("cache_size", "-16384")
-                // Statement and savepoint journals in memory: every writer works in a savepoint,
-                // and a journal on disk is a temporary file created, written and deleted per
-                // statement that needs one.
-                .pragma("temp_store", "memory")
+                .pragma("journal_size_limit", "67108864");
+            SQLITE_CONNECTION_PRAGMAS
+                .into_iter()
+                .fold(o, |o, (name, value)| o.pragma(name, value))
         });
         opts.map_sqlx_sqlite_pool_opts(|o| {
             o.after_connect(|conn, _| Box::pin(stable_query_plans(conn)))
@@ -89,6 +86,20 @@ async fn connect_pool(url: &str, max_connections: u32) -> Result<DatabaseConnect
     }
     Database::connect(opts).await
 }
+
+/// How long a SQLite connection waits for a lock before it gives up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Pragmas of every SQLite connection, sqlx's and the inline reads' alike.
+const SQLITE_CONNECTION_PRAGMAS: [(&str, &str); 2] = [
+    // 16 MiB of pages per connection instead of 2: a large ledger's or inbox's indexes stay in
+    // memory instead of being re-read through the OS on every write.
+    ("cache_size", "-16384"),
+    // Statement and savepoint journals in memory: every writer works in a savepoint, and a
+    // journal on disk is a temporary file created, written and deleted per statement that
+    // needs one.
+    ("temp_store", "memory"),
+];
 
 /// SQLite's process-wide settings, made once, before this process opens its first SQLite
 /// connection (SQLite takes them only before it initializes; later it refuses and changes nothing).
