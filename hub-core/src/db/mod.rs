@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use sea_orm::sqlx::sqlite::SqliteConnection;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, QueryResult, TryGetable};
 use sea_orm_migration::MigratorTrait;
@@ -204,24 +205,59 @@ impl<'a> Cells<'a> {
     }
 
     /// The next column's value.
-    pub fn take<T: TryGetable + rusqlite::types::FromSql>(&mut self) -> Result<T, DbErr> {
+    pub fn take<T: TryGetable + Cell>(&mut self) -> Result<T, DbErr> {
         let at = self.next;
         self.next += 1;
         match self.row {
             Row::Orm(row) => row.try_get_by_index(at),
-            Row::Inline(row) => row
-                .get(at)
-                .map_err(|e| DbErr::Type(format!("column {at}: {e}"))),
+            Row::Inline(row) => {
+                let bad = |e: &dyn std::fmt::Display| DbErr::Type(format!("column {at}: {e}"));
+                T::cell(row.get_ref(at).map_err(|e| bad(&e))?).map_err(|e| bad(&e))
+            }
+        }
+    }
+}
+
+/// A column's type as an inline read decodes it: rusqlite's decoding, except for times.
+pub trait Cell: Sized {
+    fn cell(v: ValueRef) -> FromSqlResult<Self>;
+}
+
+macro_rules! cells_as_rusqlite_reads_them {
+    ($($t:ty),*) => {$(
+        impl Cell for $t {
+            fn cell(v: ValueRef) -> FromSqlResult<Self> {
+                FromSql::column_result(v)
+            }
+        }
+    )*};
+}
+cells_as_rusqlite_reads_them!(String, bool, i32, i64, serde_json::Value);
+
+impl<T: Cell> Cell for Option<T> {
+    fn cell(v: ValueRef) -> FromSqlResult<Self> {
+        match v {
+            ValueRef::Null => Ok(None),
+            v => T::cell(v).map(Some),
+        }
+    }
+}
+
+/// sqlx stores a time as RFC 3339 text, which chrono's own RFC 3339 parser reads directly;
+/// rusqlite's decoding tries strftime patterns, which took 4.6 % of the hub's CPU per MCP inbox
+/// call (docs/BENCHMARKS.md, session 16). Other spellings still go to rusqlite.
+impl Cell for DateTime<Utc> {
+    fn cell(v: ValueRef) -> FromSqlResult<Self> {
+        match DateTime::parse_from_rfc3339(v.as_str()?) {
+            Ok(t) => Ok(t.to_utc()),
+            Err(_) => FromSql::column_result(v),
         }
     }
 }
 
 /// Reads a column of a string-valued sea-orm enum in an inline read.
-pub fn enum_from_sql<E: sea_orm::ActiveEnum<Value = String>>(
-    v: rusqlite::types::ValueRef,
-) -> rusqlite::types::FromSqlResult<E> {
-    E::try_from_value(&v.as_str()?.to_owned())
-        .map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+pub fn enum_cell<E: sea_orm::ActiveEnum<Value = String>>(v: ValueRef) -> FromSqlResult<E> {
+    E::try_from_value(&v.as_str()?.to_owned()).map_err(FromSqlError::other)
 }
 
 /// Applies the core migrations (every hub has the generic resources).
@@ -268,6 +304,38 @@ mod tests {
         );
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://x/y"), None);
+    }
+
+    #[test]
+    fn times_read_inline_as_rusqlite_reads_them() {
+        let conn = rusqlite::Connection::open_in_memory().expect("connection");
+        let read = |text: Option<&str>| {
+            conn.query_row("SELECT ?1", [text], |row| {
+                let v = row.get_ref(0)?;
+                Ok((
+                    <Option<DateTime<Utc>>>::cell(v),
+                    <Option<DateTime<Utc>>>::column_result(v),
+                ))
+            })
+            .expect("row")
+        };
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).expect("time").to_utc();
+        for (text, want) in [
+            // As sqlx writes a time.
+            (
+                "2026-12-07T03:15:00.123456789+00:00",
+                at("2026-12-07T03:15:00.123456789Z"),
+            ),
+            ("2026-12-07T05:15:00+02:00", at("2026-12-07T03:15:00Z")),
+            // As SQLite's CURRENT_TIMESTAMP writes one: rusqlite's fallback.
+            ("2026-12-07 03:15:00", at("2026-12-07T03:15:00Z")),
+        ] {
+            let (ours, theirs) = read(Some(text));
+            assert_eq!(ours.expect(text), Some(want), "{text}");
+            assert_eq!(theirs.expect(text), Some(want), "{text}");
+        }
+        assert_eq!(read(None).0.expect("null"), None);
+        assert!(read(Some("yesterday")).0.is_err());
     }
 
     #[tokio::test]

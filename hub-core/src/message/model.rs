@@ -49,15 +49,15 @@ pub enum Delivery {
     Failed,
 }
 
-impl rusqlite::types::FromSql for Importance {
-    fn column_result(v: rusqlite::types::ValueRef) -> rusqlite::types::FromSqlResult<Self> {
-        crate::db::enum_from_sql(v)
+impl crate::db::Cell for Importance {
+    fn cell(v: rusqlite::types::ValueRef) -> rusqlite::types::FromSqlResult<Self> {
+        crate::db::enum_cell(v)
     }
 }
 
-impl rusqlite::types::FromSql for Delivery {
-    fn column_result(v: rusqlite::types::ValueRef) -> rusqlite::types::FromSqlResult<Self> {
-        crate::db::enum_from_sql(v)
+impl crate::db::Cell for Delivery {
+    fn cell(v: rusqlite::types::ValueRef) -> rusqlite::types::FromSqlResult<Self> {
+        crate::db::enum_cell(v)
     }
 }
 
