@@ -5,6 +5,7 @@ pub mod metrics;
 pub mod page;
 pub mod problem;
 mod system;
+pub mod time;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as OpenApiDoc, SecurityRequirement};

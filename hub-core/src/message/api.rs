@@ -72,8 +72,11 @@ pub struct Message {
     pub importance: Importance,
     pub ack_required: bool,
     pub domain: Option<String>,
+    #[serde(serialize_with = "crate::api::time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::api::time::rfc3339_opt")]
     pub read_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::api::time::rfc3339_opt")]
     pub acked_at: Option<DateTime<Utc>>,
 }
 
@@ -86,7 +89,9 @@ pub struct Recipient {
     pub delivery: Delivery,
     /// Why delivery failed, when `delivery` is `failed`.
     pub delivery_error: Option<String>,
+    #[serde(serialize_with = "crate::api::time::rfc3339_opt")]
     pub read_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::api::time::rfc3339_opt")]
     pub acked_at: Option<DateTime<Utc>>,
 }
 
