@@ -308,8 +308,6 @@ pub async fn get(ctx: &Ctx, who: &Principal, id: &str) -> Result<Full, HubError>
     })
 }
 
-/// The caller's inbox, newest first; `unread_only` leaves out what it has read.
-/// One indexed join over the recipient's rows, stopping after a page.
 /// The inbox's select up to its filters: a message's columns, then its recipient row's. Built
 /// once, since building its columns and join took about 2.5 % of the hub's instructions per MCP
 /// inbox page (docs/BENCHMARKS.md, session 16).
@@ -321,6 +319,8 @@ static INBOX_SELECT: LazyLock<Select<recipient::Entity>> = LazyLock::new(|| {
         .inner_join(message::Entity)
 });
 
+/// The caller's inbox, newest first; `unread_only` leaves out what it has read.
+/// One indexed join over the recipient's rows, stopping after a page.
 pub async fn inbox(
     ctx: &Ctx,
     who: &Principal,
