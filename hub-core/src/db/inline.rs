@@ -142,8 +142,7 @@ mod tests {
     /// An inline reader is set up as the pool's connections are, and reads only.
     #[tokio::test]
     async fn inline_connections_have_the_pools_settings() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}/settings.db?mode=rwc", dir.path().display());
+        let (_dir, url) = crate::db::temp_sqlite_url("settings.db");
         let pool = crate::db::connect(&url).await.expect("pool");
         let reads = InlineReads::for_url(&url).expect("a SQLite file");
         let conn = reads.open().expect("inline connection");

@@ -287,6 +287,15 @@ pub fn contains_ci(col: impl sea_orm::ColumnTrait, needle: &str) -> sea_orm::sea
         .like(LikeExpr::new(pattern).escape('\\'))
 }
 
+/// The URL of a SQLite file `name` in a new temporary directory, for unit tests; the directory
+/// and the file go when the returned guard is dropped.
+#[cfg(test)]
+pub(crate) fn temp_sqlite_url(name: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/{name}?mode=rwc", dir.path().display());
+    (dir, url)
+}
+
 /// True when the database answers a trivial query.
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()
@@ -340,8 +349,7 @@ mod tests {
 
     #[tokio::test]
     async fn sqlite_connections_plan_without_bound_values() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}/plans.db?mode=rwc", dir.path().display());
+        let (_dir, url) = crate::db::temp_sqlite_url("plans.db");
         let pool = connect(&url).await.expect("pool");
         let writer = connect_writer(&url).await.expect("writer").expect("a file");
         for db in [pool, writer] {
@@ -359,8 +367,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_sqlite_pool_has_a_reader_per_core_and_the_writer_one_connection() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}/sizes.db?mode=rwc", dir.path().display());
+        let (_dir, url) = crate::db::temp_sqlite_url("sizes.db");
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let size = |db: DatabaseConnection| {
             db.get_sqlite_connection_pool()
@@ -375,8 +382,7 @@ mod tests {
 
     #[tokio::test]
     async fn sqlite_keeps_no_memory_statistics() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}/stats.db?mode=rwc", dir.path().display());
+        let (_dir, url) = crate::db::temp_sqlite_url("stats.db");
         let db = connect(&url).await.expect("pool");
         sea_orm::ConnectionTrait::execute_unprepared(
             &db,

@@ -49,8 +49,7 @@ mod tests {
     /// The relay reads its rows inline on a SQLite file: every column as sea-orm reads it.
     #[tokio::test]
     async fn outbox_rows_read_inline_as_sea_orm_reads_them() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}/outbox.db?mode=rwc", dir.path().display());
+        let (_dir, url) = crate::db::temp_sqlite_url("outbox.db");
         let db = crate::db::connect(&url).await.expect("pool");
         crate::db::migrate_core(&db).await.expect("migrations");
         let row = |id: &str, sent_at, attempts| Model {
