@@ -342,7 +342,8 @@ async fn malformed_and_wrongly_typed_messages_are_parked_and_the_consumer_keeps_
         .unwrap();
 
     let event = |id: &str, data: serde_json::Value| {
-        let mut e = hub_core::outbox::Event::new("dev", "fed.ops", "msg", id, data);
+        let mut e =
+            hub_core::outbox::Event::new("dev", "fed.ops", "msg", id, &data).expect("event");
         e.id = id.to_owned();
         serde_json::to_vec(&e).unwrap()
     };

@@ -369,7 +369,7 @@ fn signal(subject: &str, data: Value) -> Outgoing {
     let kind = subject
         .strip_prefix("hubmesh.sig.")
         .expect("a signal subject");
-    let event = Event::new("fin", "sig", kind, "test", data);
+    let event = Event::new("fin", "sig", kind, "test", &data).expect("event");
     Outgoing {
         subject: subject.into(),
         msg_id: event.id.clone(),

@@ -134,7 +134,7 @@ impl TestHub {
             .await
             .expect("outbox rows")
             .into_iter()
-            .map(|r| r.data)
+            .map(|r| serde_json::from_str(&r.data).expect("event data is JSON"))
             .collect()
     }
 

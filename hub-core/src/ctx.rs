@@ -489,16 +489,14 @@ impl Writes {
         subject: &str,
         data: &impl Serialize,
     ) -> Result<(), HubError> {
-        let data = serde_json::to_value(data)
-            .map_err(|e| HubError::Internal(format!("event data: {e}")))?;
-        let event = Event::new(&self.hub, resource, action, subject, data);
+        let event = Event::new(&self.hub, resource, action, subject, data)?;
         self.outbox.push(outbox::ActiveModel {
             id: Set(event.id.clone()),
             source: Set(event.source.clone()),
             event_type: Set(event.event_type.clone()),
             subject: Set(event.subject.clone()),
             time: Set(event.time),
-            data: Set(event.data.clone()),
+            data: Set(event.data.get().to_owned()),
             sent_at: Set(None),
             attempts: Set(0),
         });

@@ -273,7 +273,8 @@ struct MirrorHandler;
 #[async_trait]
 impl BusHandler for MirrorHandler {
     async fn handle(&self, tx: &mut Tx<'_>, event: &Event) -> Result<(), HubError> {
-        let slug = event.data["slug"]
+        let data: Value = event.data_as()?;
+        let slug = data["slug"]
             .as_str()
             .ok_or_else(|| HubError::invalid("data.slug", "must be a string"))?;
         if slug == "explode" {
@@ -308,7 +309,7 @@ impl HubModule for Mirror {
 }
 
 fn event_json(id: &str, data: Value) -> String {
-    let mut e = Event::new("test", "domain", "created", id, data);
+    let mut e = Event::new("test", "domain", "created", id, &data).expect("event");
     e.id = id.to_owned();
     serde_json::to_string(&e).unwrap()
 }
@@ -621,8 +622,9 @@ async fn messages_applied_together_are_answered_by_one_receipts_event() {
     apply_messages(&ops, &carried).await;
     let answers = outbox_events(&ops, "fed.dev.msg").await;
     assert_eq!(answers.len(), 1, "one event answers the four messages");
-    assert_eq!(answers[0].data["kind"], "receipts");
-    let answered: Vec<&str> = answers[0].data["receipts"]
+    let answer: Value = answers[0].data_as().unwrap();
+    assert_eq!(answer["kind"], "receipts");
+    let answered: Vec<&str> = answer["receipts"]
         .as_array()
         .unwrap()
         .iter()

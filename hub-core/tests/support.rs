@@ -136,7 +136,7 @@ impl TestHub {
             .await
             .expect("read the outbox")
             .into_iter()
-            .map(|e| e.data)
+            .map(|e| serde_json::from_str(&e.data).expect("event data is JSON"))
             .collect()
     }
 

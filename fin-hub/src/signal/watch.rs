@@ -56,9 +56,13 @@ impl EventHandler for Watch {
     }
 
     async fn handle(&self, ctx: &Ctx, event: &Event) -> Result<(), HubError> {
-        let touched: Touched = serde_json::from_value(event.data["touched"].clone())
+        #[derive(serde::Deserialize)]
+        struct Data {
+            touched: Touched,
+        }
+        let data: Data = serde_json::from_str(event.data.get())
             .map_err(|e| HubError::Internal(format!("event {} touched: {e}", event.id)))?;
-        evaluate(ctx, &self.cfg, &touched, Utc::now().date_naive()).await
+        evaluate(ctx, &self.cfg, &data.touched, Utc::now().date_naive()).await
     }
 }
 

@@ -235,10 +235,22 @@ async fn deliver(
         "message",
         "received",
         &m.id,
-        &serde_json::json!({ "id": m.id, "origin": origin, "recipients": agents }),
+        &ReceivedEvent {
+            id: &m.id,
+            origin,
+            recipients: &agents,
+        },
     )
     .await?;
     Ok(receipts)
+}
+
+/// The event data of `message.received`: a message from another hub was delivered here.
+#[derive(Serialize)]
+struct ReceivedEvent<'a> {
+    id: &'a str,
+    origin: &'a str,
+    recipients: &'a [String],
 }
 
 /// Most recipient addresses one receipts event carries: an address is at most about 210 bytes,

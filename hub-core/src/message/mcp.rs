@@ -77,13 +77,21 @@ pub fn resources() -> Vec<McpResource> {
 
 /// A message to `who` arrived, or `who` read or acknowledged one.
 fn inbox_changed(event: &Event, who: &Principal) -> bool {
-    match event.kind() {
-        "message.created" => event.data["recipients"]
-            .as_array()
-            .is_some_and(|rs| rs.iter().any(|r| r.as_str() == Some(&who.sub))),
-        "message.read" | "message.acked" => event.data["recipient"].as_str() == Some(&who.sub),
-        _ => false,
+    /// The part of `message.created` (recipients) and `message.read`/`acked` (recipient) looked at.
+    #[derive(serde::Deserialize)]
+    struct Addressed {
+        #[serde(default)]
+        recipients: Vec<String>,
+        recipient: Option<String>,
     }
+    let mine = |a: Addressed| match event.kind() {
+        "message.created" => a.recipients.contains(&who.sub),
+        _ => a.recipient.as_deref() == Some(who.sub.as_str()),
+    };
+    matches!(
+        event.kind(),
+        "message.created" | "message.read" | "message.acked"
+    ) && event.data_as::<Addressed>().is_ok_and(mine)
 }
 
 async fn send_message(call: ToolCall, args: CreateMessage) -> Result<MessageDetail, HubError> {

@@ -13,6 +13,7 @@ mod m20261122_000008_progress_events;
 mod m20261122_000009_inbox;
 mod m20261122_000010_federation;
 mod m20261122_000011_federation_alerts;
+mod m20261207_000012_outbox_data_text;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000009_inbox::Migration),
             Box::new(m20261122_000010_federation::Migration),
             Box::new(m20261122_000011_federation_alerts::Migration),
+            Box::new(m20261207_000012_outbox_data_text::Migration),
         ]
     }
 }
