@@ -44,6 +44,7 @@ pub struct Carried {
     pub importance: Importance,
     pub ack_required: bool,
     pub domain: Option<String>,
+    #[serde(serialize_with = "crate::api::time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 

@@ -21,6 +21,7 @@ pub struct Event {
     pub event_type: String,
     /// The id of the changed resource.
     pub subject: String,
+    #[serde(serialize_with = "crate::api::time::rfc3339")]
     pub time: DateTime<Utc>,
     pub specversion: String,
     pub datacontenttype: String,
