@@ -15,6 +15,7 @@ mod mcp_conformance;
 mod messages;
 mod modules;
 mod nats_permissions;
+mod outbox;
 mod progress;
 mod repos;
 mod summary;
