@@ -11,26 +11,26 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared(
-                    "ALTER TABLE outbox ALTER COLUMN data TYPE text USING data::text",
-                )
-                .await?;
-        }
-        Ok(())
+        on_postgres(
+            manager,
+            "ALTER TABLE outbox ALTER COLUMN data TYPE text USING data::text",
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() == DbBackend::Postgres {
-            manager
-                .get_connection()
-                .execute_unprepared(
-                    "ALTER TABLE outbox ALTER COLUMN data TYPE jsonb USING data::jsonb",
-                )
-                .await?;
-        }
-        Ok(())
+        on_postgres(
+            manager,
+            "ALTER TABLE outbox ALTER COLUMN data TYPE jsonb USING data::jsonb",
+        )
+        .await
     }
+}
+
+/// SQLite's column types are only affinities: its `data` holds text either way.
+async fn on_postgres(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+    if manager.get_database_backend() == DbBackend::Postgres {
+        manager.get_connection().execute_unprepared(sql).await?;
+    }
+    Ok(())
 }
