@@ -1,7 +1,8 @@
-//! Times in hot response bodies and bus events, written as chrono writes them (RFC 3339 in UTC with `Z`, and
-//! 0, 3, 6 or 9 digits of fraction) but into a string first. chrono's own `Serialize` hands a
-//! formatter to `collect_str`, which writes the time a character at a time through `fmt`: 5 % of
-//! the hub's instructions per MCP inbox page of 20 (docs/BENCHMARKS.md, session 16).
+//! Times in hot response bodies and bus events, written as chrono writes them (RFC 3339 in UTC
+//! with `Z`, and 0, 3, 6 or 9 digits of fraction) but into a string first. chrono's own
+//! `Serialize` hands a formatter to `collect_str`, which writes the time a character at a time
+//! through `fmt`: 5 % of the hub's instructions per MCP inbox page of 20 (docs/BENCHMARKS.md,
+//! session 16).
 //! Use with `#[serde(serialize_with = "crate::api::time::rfc3339")]` (or `::rfc3339_opt`).
 
 use chrono::{DateTime, SecondsFormat, Utc};
