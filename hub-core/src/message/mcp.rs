@@ -185,3 +185,56 @@ async fn reply_to_message(call: ToolCall, args: ReplyArgs) -> Result<MessageDeta
     let full = service::reply(call.ctx(), &call.who, &args.id, new).await?;
     Ok(MessageDetail::new(full, &call.who))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::auth::PrincipalKind;
+
+    fn agent(sub: &str) -> Principal {
+        Principal {
+            sub: sub.into(),
+            kind: PrincipalKind::Agent,
+            roles: vec!["hub:read".into()],
+            domains: None,
+        }
+    }
+
+    fn event(action: &str, data: serde_json::Value) -> Event {
+        Event::new("dev", "message", action, "m1", &data).unwrap()
+    }
+
+    /// `hub://inbox` changes for the recipients of a new message and for whoever read or
+    /// acknowledged one; not for anybody else, other events, or data of another shape.
+    #[test]
+    fn the_inbox_changes_for_its_own_agent_only() {
+        let (bob, carol) = (agent("bob"), agent("carol"));
+        let created = event(
+            "created",
+            json!({"id": "m1", "recipients": ["bob", "dave@ops"]}),
+        );
+        assert!(inbox_changed(&created, &bob));
+        assert!(!inbox_changed(&created, &carol));
+        for action in ["read", "acked"] {
+            let state = event(
+                action,
+                json!({"id": "m1", "recipient": "carol", "at": "2026-12-07T06:00:00Z"}),
+            );
+            assert!(inbox_changed(&state, &carol), "{action}");
+            assert!(!inbox_changed(&state, &bob), "{action}");
+        }
+        let other = Event::new(
+            "dev",
+            "domain",
+            "created",
+            "d1",
+            &json!({"recipient": "bob"}),
+        )
+        .unwrap();
+        assert!(!inbox_changed(&other, &bob));
+        let odd = event("created", json!({"recipients": "bob"}));
+        assert!(!inbox_changed(&odd, &bob));
+    }
+}
