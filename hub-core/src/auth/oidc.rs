@@ -193,15 +193,9 @@ impl OidcVerifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::PrincipalKind;
 
     fn who(sub: &str) -> Principal {
-        Principal {
-            sub: sub.into(),
-            kind: PrincipalKind::Agent,
-            roles: vec!["hub:read".into()],
-            domains: None,
-        }
+        Principal::reading_agent(sub)
     }
 
     #[test]

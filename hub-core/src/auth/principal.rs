@@ -113,6 +113,19 @@ impl Principal {
 }
 
 #[cfg(test)]
+impl Principal {
+    /// An agent that may read every hub in every domain: the caller unit tests most often need.
+    pub(crate) fn reading_agent(sub: &str) -> Self {
+        Self {
+            sub: sub.into(),
+            kind: PrincipalKind::Agent,
+            roles: vec!["hub:read".into()],
+            domains: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -293,7 +293,6 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::PrincipalKind;
 
     #[derive(serde::Deserialize, JsonSchema)]
     struct NoArgs {}
@@ -334,12 +333,7 @@ mod tests {
             tool("whoami", Access::Read).in_every_profile(),
         ])
         .unwrap();
-        let reader = Principal {
-            sub: "r".into(),
-            kind: PrincipalKind::Agent,
-            roles: vec!["hub:read".into()],
-            domains: None,
-        };
+        let reader = Principal::reading_agent("r");
         let names = |profile| {
             set.visible("dev", &reader, profile)
                 .map(|t| t.name().to_owned())

@@ -191,16 +191,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::auth::PrincipalKind;
-
-    fn agent(sub: &str) -> Principal {
-        Principal {
-            sub: sub.into(),
-            kind: PrincipalKind::Agent,
-            roles: vec!["hub:read".into()],
-            domains: None,
-        }
-    }
 
     fn event(action: &str, data: serde_json::Value) -> Event {
         Event::new("dev", "message", action, "m1", &data).unwrap()
@@ -210,7 +200,10 @@ mod tests {
     /// acknowledged one; not for anybody else, other events, or data of another shape.
     #[test]
     fn the_inbox_changes_for_its_own_agent_only() {
-        let (bob, carol) = (agent("bob"), agent("carol"));
+        let (bob, carol) = (
+            Principal::reading_agent("bob"),
+            Principal::reading_agent("carol"),
+        );
         let created = event(
             "created",
             json!({"id": "m1", "recipients": ["bob", "dave@ops"]}),
