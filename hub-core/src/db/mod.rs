@@ -232,7 +232,7 @@ macro_rules! cells_as_rusqlite_reads_them {
         }
     )*};
 }
-cells_as_rusqlite_reads_them!(String, bool, i32, i64, serde_json::Value);
+cells_as_rusqlite_reads_them!(String, bool, i32, i64);
 
 impl<T: Cell> Cell for Option<T> {
     fn cell(v: ValueRef) -> FromSqlResult<Self> {
