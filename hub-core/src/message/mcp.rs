@@ -84,14 +84,14 @@ fn inbox_changed(event: &Event, who: &Principal) -> bool {
         recipients: Vec<String>,
         recipient: Option<String>,
     }
-    let mine = |a: Addressed| match event.kind() {
-        "message.created" => a.recipients.contains(&who.sub),
-        _ => a.recipient.as_deref() == Some(who.sub.as_str()),
-    };
-    matches!(
-        event.kind(),
-        "message.created" | "message.read" | "message.acked"
-    ) && event.data_as::<Addressed>().is_ok_and(mine)
+    let addressed = || event.data_as::<Addressed>();
+    match event.kind() {
+        "message.created" => addressed().is_ok_and(|a| a.recipients.contains(&who.sub)),
+        "message.read" | "message.acked" => {
+            addressed().is_ok_and(|a| a.recipient.as_deref() == Some(who.sub.as_str()))
+        }
+        _ => false,
+    }
 }
 
 async fn send_message(call: ToolCall, args: CreateMessage) -> Result<MessageDetail, HubError> {
