@@ -60,7 +60,8 @@ impl EventHandler for Watch {
         struct Data {
             touched: Touched,
         }
-        let data: Data = serde_json::from_str(event.data.get())
+        let data: Data = event
+            .data_as()
             .map_err(|e| HubError::Internal(format!("event {} touched: {e}", event.id)))?;
         evaluate(ctx, &self.cfg, &data.touched, Utc::now().date_naive()).await
     }
