@@ -216,6 +216,7 @@ both!(
     signals_reach_the_bus_on_their_subjects,
     |hub: TestHub| async move {
         use hub_core::bus::ConsumerSpec;
+        use hub_core::bus::batch::{Item, unpack};
         let mut rx = hub.ctx().bus.consume(ConsumerSpec {
             durable: "fin-test-signals".into(),
             filter: "hubmesh.sig.>".into(),
@@ -251,9 +252,13 @@ both!(
         let waited = tokio::time::timeout(std::time::Duration::from_secs(10), async {
             while !wanted.iter().all(|s| seen.contains_key(*s)) {
                 let d = rx.recv().await.expect("the bus keeps delivering");
-                let event: serde_json::Value =
-                    serde_json::from_slice(&d.payload).expect("a CloudEvents envelope");
-                seen.insert(d.subject.clone(), event["data"].clone());
+                for item in unpack(&d.payload).expect("CloudEvents JSON") {
+                    let Item::Event(event) = item else {
+                        panic!("an unreadable event on {}", d.subject)
+                    };
+                    let data: serde_json::Value = event.data_as().expect("JSON data");
+                    seen.insert(d.subject.clone(), data);
+                }
                 d.ack().await.expect("ack");
             }
         })

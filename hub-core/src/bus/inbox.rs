@@ -16,6 +16,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use super::batch::{self, Item};
 use super::model as processed;
 use super::{Backoff, BusError, ConsumerSpec, Delivery, Outgoing, dlq_subject};
 use crate::ctx::{Ctx, Tx};
@@ -27,7 +28,8 @@ pub const MAX_ATTEMPTS: u64 = 5;
 /// Delay before the second attempt; doubles with each further one.
 const RETRY_FIRST: Duration = Duration::from_millis(200);
 const RETRY_MAX: Duration = Duration::from_secs(5);
-/// Deliveries applied in one transaction when they arrive together.
+/// Events applied in one transaction when they arrive together (the deliveries that carry them
+/// are taken in whole, so a transaction may hold a batch's worth more).
 const MAX_BATCH: usize = 500;
 
 /// Applies bus events to the hub. Runs after the producing hub committed; its change and the
@@ -67,7 +69,7 @@ pub struct Parked {
     pub subject: String,
     pub reason: String,
     pub attempts: u64,
-    /// The message as received (lossy UTF-8).
+    /// The message as received (lossy UTF-8); of a message of several events, the parked one.
     pub payload: String,
     pub parked_at: chrono::DateTime<Utc>,
 }
@@ -84,55 +86,113 @@ pub fn spawn(ctx: Ctx, sub: Subscription, stop: CancellationToken) {
                 _ = stop.cancelled() => return,
                 d = deliveries.recv() => match d { Some(d) => d, None => return },
             };
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
+            let mut batch = Batch::default();
+            batch.read(&ctx, &sub, first).await;
+            while batch.events.len() < MAX_BATCH {
                 match deliveries.try_recv() {
-                    Ok(d) => batch.push(d),
+                    Ok(d) => batch.read(&ctx, &sub, d).await,
                     Err(_) => break,
                 }
             }
-            apply_batch(&ctx, &sub, batch).await;
+            batch.apply(&ctx, &sub).await;
         }
     });
 }
 
-/// A delivery with its event, once read.
-struct Readable {
+/// Deliveries that arrived together, with their events.
+#[derive(Default)]
+struct Batch {
+    deliveries: Vec<Received>,
+    /// Each event with the index of its delivery.
+    events: Vec<(usize, Event)>,
+}
+
+/// A delivery, whether it is one event alone, and whether it is to come again (with the delay)
+/// instead of being acked.
+struct Received {
     delivery: Delivery,
-    event: Event,
+    alone: bool,
+    retry: Option<Duration>,
 }
 
-async fn apply_batch(ctx: &Ctx, sub: &Subscription, batch: Vec<Delivery>) {
-    let mut readable = Vec::with_capacity(batch.len());
-    for delivery in batch {
-        match serde_json::from_slice::<Event>(&delivery.payload) {
-            Ok(event) => readable.push(Readable { delivery, event }),
-            Err(e) => park(ctx, sub, &delivery, None, &format!("malformed event: {e}")).await,
-        }
-    }
-    if readable.len() > 1 {
-        match apply_together(ctx, sub, &readable).await {
-            Ok(()) => {
-                for r in &readable {
-                    ack(&r.delivery).await;
+impl Batch {
+    /// Takes in `delivery`'s events; parks what does not read as an event.
+    async fn read(&mut self, ctx: &Ctx, sub: &Subscription, delivery: Delivery) {
+        let at = self.deliveries.len();
+        let mut received = Received {
+            delivery,
+            alone: true,
+            retry: None,
+        };
+        let d = &received.delivery;
+        let mut unreadable = Vec::new();
+        match batch::unpack(&d.payload) {
+            Ok(items) => {
+                received.alone = items.len() == 1;
+                for item in items {
+                    match item {
+                        Item::Event(event) => self.events.push((at, event)),
+                        Item::Unreadable { text, error } => unreadable.push((text, error)),
+                    }
                 }
-                return;
             }
-            // One of them failed: apply them one by one so only that one retries or parks.
-            Err(e) => {
-                tracing::debug!(consumer = %sub.durable, error = %e, "batch failed; applying one by one")
+            Err(e) => unreadable.push((
+                String::from_utf8_lossy(&d.payload).into_owned(),
+                e.to_string(),
+            )),
+        }
+        for (text, error) in unreadable {
+            let reason = format!("malformed event: {error}");
+            if park(ctx, sub, d, text, None, &reason).await.is_err() {
+                received.retry = Some(RETRY_MAX);
+            }
+        }
+        self.deliveries.push(received);
+    }
+
+    /// Applies the events, together if it can, one by one if that fails, then acks each
+    /// delivery, or naks it if one of its events is to be tried again.
+    async fn apply(mut self, ctx: &Ctx, sub: &Subscription) {
+        let together = self.events.len() > 1
+            && {
+                match apply_together(ctx, sub, &self.events).await {
+                    Ok(()) => true,
+                    // One of them failed: apply them one by one so only that one retries or parks.
+                    Err(e) => {
+                        tracing::debug!(consumer = %sub.durable, error = %e, "batch failed; applying one by one");
+                        false
+                    }
+                }
+            };
+        if !together {
+            for (at, event) in &self.events {
+                let r = &mut self.deliveries[*at];
+                if let Some(delay) = apply_one(ctx, sub, &r.delivery, r.alone, event).await {
+                    r.retry = r.retry.max(Some(delay));
+                }
+            }
+        }
+        for r in &self.deliveries {
+            match r.retry {
+                None => ack(&r.delivery).await,
+                Some(delay) => {
+                    if let Err(e) = r.delivery.nak(delay).await {
+                        tracing::warn!(consumer = %sub.durable, error = %e, "cannot nak; the bus redelivers after the ack wait");
+                    }
+                }
             }
         }
     }
-    for r in readable {
-        apply_one(ctx, sub, r).await;
-    }
 }
 
-/// Applies every readable delivery in one transaction, skipping already processed events.
-async fn apply_together(ctx: &Ctx, sub: &Subscription, batch: &[Readable]) -> Result<(), HubError> {
+/// Applies every event in one transaction, skipping already processed events.
+async fn apply_together(
+    ctx: &Ctx,
+    sub: &Subscription,
+    events: &[(usize, Event)],
+) -> Result<(), HubError> {
     let mut tx = ctx.begin().await?;
-    let ids = batch.iter().map(|r| r.event.id.clone());
+    let ids = events.iter().map(|(_, e)| e.id.clone());
     let mut done: HashSet<String> = processed::Entity::find()
         .filter(processed::Column::Consumer.eq(&sub.durable))
         .filter(processed::Column::EventId.is_in(ids))
@@ -141,9 +201,9 @@ async fn apply_together(ctx: &Ctx, sub: &Subscription, batch: &[Readable]) -> Re
         .into_iter()
         .map(|p| p.event_id)
         .collect();
-    let fresh: Vec<&Event> = batch
+    let fresh: Vec<&Event> = events
         .iter()
-        .map(|r| &r.event)
+        .map(|(_, e)| e)
         .filter(|e| done.insert(e.id.clone()))
         .collect();
     if !fresh.is_empty() {
@@ -161,44 +221,55 @@ fn record(sub: &Subscription, event: &Event) -> processed::ActiveModel {
     }
 }
 
-async fn apply_one(ctx: &Ctx, sub: &Subscription, r: Readable) {
+/// Applies `event` of `delivery` (its only one if `alone`); parks it if it can never apply.
+/// Returns the delay after which its delivery is to come again, if it is.
+async fn apply_one(
+    ctx: &Ctx,
+    sub: &Subscription,
+    delivery: &Delivery,
+    alone: bool,
+    event: &Event,
+) -> Option<Duration> {
     let result = async {
         let mut tx = ctx.begin().await?;
-        let seen = processed::Entity::find_by_id((sub.durable.clone(), r.event.id.clone()))
+        let seen = processed::Entity::find_by_id((sub.durable.clone(), event.id.clone()))
             .one(&*tx)
             .await?;
         if seen.is_none() {
-            sub.handler.handle(&mut tx, &r.event).await?;
-            tx.queue(&processed::Entity::insert(record(sub, &r.event)));
+            sub.handler.handle(&mut tx, event).await?;
+            tx.queue(&processed::Entity::insert(record(sub, event)));
             tx.commit().await?;
         }
         Ok::<_, HubError>(())
     }
     .await;
-    match result {
-        Ok(()) => ack(&r.delivery).await,
+    let reason = match result {
+        Ok(()) => return None,
         Err(e @ (HubError::BadRequest { .. } | HubError::Invalid(_))) => {
-            park(
-                ctx,
-                sub,
-                &r.delivery,
-                Some(&r.event),
-                &format!("invalid event: {e}"),
-            )
-            .await
+            format!("invalid event: {e}")
         }
-        Err(e) if r.delivery.attempt >= MAX_ATTEMPTS => {
-            let reason = format!("failed {} times, last: {e}", r.delivery.attempt);
-            park(ctx, sub, &r.delivery, Some(&r.event), &reason).await
+        Err(e) if delivery.attempt >= MAX_ATTEMPTS => {
+            format!("failed {} times, last: {e}", delivery.attempt)
         }
         Err(e) => {
-            let delay = Backoff::for_attempt(RETRY_FIRST, RETRY_MAX, r.delivery.attempt);
-            tracing::warn!(consumer = %sub.durable, event = %r.event.id, attempt = r.delivery.attempt, error = %e, "bus handler failed; retrying");
-            if let Err(e) = r.delivery.nak(delay).await {
-                tracing::warn!(consumer = %sub.durable, error = %e, "cannot nak; the bus redelivers after the ack wait");
-            }
+            tracing::warn!(consumer = %sub.durable, event = %event.id, attempt = delivery.attempt, error = %e, "bus handler failed; retrying");
+            return Some(Backoff::for_attempt(
+                RETRY_FIRST,
+                RETRY_MAX,
+                delivery.attempt,
+            ));
         }
-    }
+    };
+    // A message of one event is parked as received; one of a batch as its own text.
+    let text = if alone {
+        String::from_utf8_lossy(&delivery.payload).into_owned()
+    } else {
+        serde_json::to_string(event).expect("an event serializes")
+    };
+    park(ctx, sub, delivery, text, Some(event), &reason)
+        .await
+        .err()
+        .map(|_| RETRY_MAX)
 }
 
 async fn ack(delivery: &Delivery) {
@@ -208,14 +279,16 @@ async fn ack(delivery: &Delivery) {
     }
 }
 
-/// Puts a delivery on the hub's dead-letter subject and acks it; if parking fails it is retried.
+/// Puts `text`, an event of `delivery` (or all of it), on the hub's dead-letter subject.
+/// If that fails the delivery is to come again, and parking is tried again then.
 async fn park(
     ctx: &Ctx,
     sub: &Subscription,
     delivery: &Delivery,
+    text: String,
     event: Option<&Event>,
     reason: &str,
-) {
+) -> Result<(), BusError> {
     tracing::error!(consumer = %sub.durable, subject = %delivery.subject, %reason, "parking bus message");
     let parked = Parked {
         hub: ctx.hub.to_string(),
@@ -223,7 +296,7 @@ async fn park(
         subject: delivery.subject.clone(),
         reason: reason.to_owned(),
         attempts: delivery.attempt,
-        payload: String::from_utf8_lossy(&delivery.payload).into_owned(),
+        payload: text,
         parked_at: Utc::now(),
     };
     let msg_id = match event {
@@ -238,21 +311,10 @@ async fn park(
             .into(),
     };
     let published = ctx.bus.publish(vec![message]).await.pop();
-    match published {
-        Some(Ok(())) => ack(delivery).await,
-        Some(Err(e)) => retry_later(sub, delivery, e).await,
-        None => {
-            retry_later(
-                sub,
-                delivery,
-                BusError::Unavailable("no publish result".into()),
-            )
-            .await
-        }
+    let result =
+        published.unwrap_or_else(|| Err(BusError::Unavailable("no publish result".into())));
+    if let Err(e) = &result {
+        tracing::warn!(consumer = %sub.durable, error = %e, "cannot park; retrying later");
     }
-}
-
-async fn retry_later(sub: &Subscription, delivery: &Delivery, e: BusError) {
-    tracing::warn!(consumer = %sub.durable, error = %e, "cannot park; retrying later");
-    let _ = delivery.nak(RETRY_MAX).await;
+    result
 }

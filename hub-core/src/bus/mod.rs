@@ -6,6 +6,7 @@
 //! acknowledged; a request with no responder fails at once and one without an answer in time
 //! fails with [`BusError::Timeout`]. Nothing outside this module knows NATS.
 
+pub mod batch;
 mod memory;
 pub mod model;
 mod nats;

@@ -1,5 +1,6 @@
-//! The outbox relay: publishes committed outbox rows on the bus, in order, with the event id as
-//! the message id, and marks them sent once the bus acknowledged them.
+//! The outbox relay: publishes committed outbox rows on the bus, in order per subject and per
+//! resource, packed into as few messages as that allows (`batch`), and marks them sent once the
+//! bus acknowledged them. A message's id is its event's id, or a digest of its events' ids.
 //!
 //! It wakes right after a commit (`Ctx::outbox_wake`) and also sweeps on an interval; at most
 //! once per sweep interval it also deletes sent rows older than `Ctx::outbox_retention`. While the
@@ -18,6 +19,7 @@ use sea_orm::{
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::batch::Packer;
 use super::{Backoff, BusError, Outgoing};
 use crate::ctx::Ctx;
 use crate::error::HubError;
@@ -121,30 +123,23 @@ impl Outcome {
 }
 
 async fn publish_rows(ctx: &Ctx, rows: Vec<outbox::Model>) -> Outcome {
-    let mut ids = Vec::with_capacity(rows.len());
-    let mut messages = Vec::with_capacity(rows.len());
+    let mut packer = Packer::default();
     for row in rows {
-        let event = Event::from(row);
-        let payload = serde_json::to_vec(&event).expect("an event serializes");
-        ids.push(event.id.clone());
-        messages.push(Outgoing {
-            subject: event.bus_subject(),
-            msg_id: event.id,
-            payload: payload.into(),
-        });
+        packer.push(&Event::from(row));
     }
+    let (messages, ids): (Vec<Outgoing>, Vec<Vec<String>>) = packer.finish().into_iter().unzip();
     let results = ctx.bus.publish(messages).await;
     let mut outcome = Outcome {
         sent: Vec::new(),
         failed: Vec::new(),
         first_error: None,
     };
-    for (id, res) in ids.into_iter().zip(results) {
+    for (ids, res) in ids.into_iter().zip(results) {
         match res {
-            Ok(()) => outcome.sent.push(id),
+            Ok(()) => outcome.sent.extend(ids),
             Err(e) => {
                 outcome.first_error.get_or_insert(e);
-                outcome.failed.push(id);
+                outcome.failed.extend(ids);
             }
         }
     }
