@@ -336,6 +336,32 @@ async fn domain_count(ctx: &Ctx) -> u64 {
     domain::Entity::find().count(&ctx.db).await.unwrap()
 }
 
+/// The first `n` messages parked at dev, by reason.
+async fn parked_at_dev(bus: &Arc<dyn Bus>, n: usize) -> Vec<Parked> {
+    let mut dlq = events(bus, "dlq-reader", "hubmesh.dlq.dev");
+    let mut parked = Vec::new();
+    while parked.len() < n {
+        let d = next(&mut dlq).await;
+        d.ack().await.unwrap();
+        parked.push(serde_json::from_slice::<Parked>(&d.payload).unwrap());
+    }
+    parked.sort_by(|a, b| a.reason.cmp(&b.reason));
+    parked
+}
+
+/// Once `domains` domains are mirrored, the ids of the events the inbox recorded, sorted.
+async fn applied_events(ctx: &Ctx, domains: u64) -> Vec<String> {
+    eventually("the good events applied", WAIT, || {
+        let ctx = ctx.clone();
+        async move { domain_count(&ctx).await == domains }
+    })
+    .await;
+    let done = model::Entity::find().all(&ctx.db).await.unwrap();
+    let mut ids: Vec<_> = done.into_iter().map(|p| p.event_id).collect();
+    ids.sort();
+    ids
+}
+
 async fn inbox_applies_once_and_parks_bad_input(backend: Backend) {
     let bus = memory_bus();
     let hub = TestHub::on_bus(backend, "dev", vec![Box::new(Mirror)], bus.clone(), |_| {}).await;
@@ -353,14 +379,7 @@ async fn inbox_applies_once_and_parks_bad_input(backend: Backend) {
     ])
     .await;
 
-    let mut dlq = events(&bus, "dlq-reader", "hubmesh.dlq.dev");
-    let mut parked = Vec::new();
-    while parked.len() < 3 {
-        let d = next(&mut dlq).await;
-        d.ack().await.unwrap();
-        parked.push(serde_json::from_slice::<Parked>(&d.payload).unwrap());
-    }
-    parked.sort_by(|a, b| a.reason.cmp(&b.reason));
+    let parked = parked_at_dev(&bus, 3).await;
     let reasons: Vec<_> = parked.iter().map(|p| p.reason.as_str()).collect();
     assert!(
         reasons[0].starts_with(&format!("failed {MAX_ATTEMPTS} times")),
@@ -379,15 +398,7 @@ async fn inbox_applies_once_and_parks_bad_input(backend: Backend) {
             .all(|p| p.hub == "dev" && p.consumer == "dev-mirror-domains")
     );
 
-    let ctx = hub.ctx().clone();
-    eventually("both good events applied", WAIT, || {
-        let ctx = ctx.clone();
-        async move { domain_count(&ctx).await == 2 }
-    })
-    .await;
-    let done = model::Entity::find().all(&ctx.db).await.unwrap();
-    let mut ids: Vec<_> = done.iter().map(|p| p.event_id.as_str()).collect();
-    ids.sort();
+    let ids = applied_events(hub.ctx(), 2).await;
     assert_eq!(ids, ["e1", "e4"], "each applied event recorded once");
 }
 
@@ -423,14 +434,7 @@ async fn the_events_of_one_message_apply_and_park_each_on_its_own() {
     );
     bus.publish(vec![out(subject, "m1", &batch)]).await;
 
-    let mut dlq = events(&bus, "dlq-reader", "hubmesh.dlq.dev");
-    let mut parked = Vec::new();
-    while parked.len() < 2 {
-        let d = next(&mut dlq).await;
-        d.ack().await.unwrap();
-        parked.push(serde_json::from_slice::<Parked>(&d.payload).unwrap());
-    }
-    parked.sort_by(|a, b| a.reason.cmp(&b.reason));
+    let parked = parked_at_dev(&bus, 2).await;
     assert!(parked[0].reason.starts_with("invalid event"), "{parked:?}");
     let rejected: Event = serde_json::from_str(&parked[0].payload).unwrap();
     assert_eq!(
@@ -443,16 +447,7 @@ async fn the_events_of_one_message_apply_and_park_each_on_its_own() {
     );
     assert_eq!(parked[1].payload, r#"{"id": 7}"#);
 
-    let ctx = hub.ctx().clone();
-    eventually("both good events applied", WAIT, || {
-        let ctx = ctx.clone();
-        async move { domain_count(&ctx).await == 2 }
-    })
-    .await;
-    let done = model::Entity::find().all(&ctx.db).await.unwrap();
-    let mut ids: Vec<_> = done.iter().map(|p| p.event_id.as_str()).collect();
-    ids.sort();
-    assert_eq!(ids, ["e1", "e3"]);
+    assert_eq!(applied_events(hub.ctx(), 2).await, ["e1", "e3"]);
 }
 
 #[tokio::test]
