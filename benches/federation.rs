@@ -128,6 +128,8 @@ async fn main() {
     let n_writers = env_usize("FED_BENCH_WRITERS", 8);
     let started = Instant::now();
     let cpu = testkit::bench::cpu_seconds();
+    let nats_pid = nats.pid().expect("nats-server runs");
+    let nats_cpu = testkit::bench::cpu_seconds_of(nats_pid);
     let mut writers = tokio::task::JoinSet::new();
     for w in 0..n_writers {
         let (ctx, who) = (ctx.clone(), who.clone());
@@ -142,10 +144,11 @@ async fn main() {
     wait_applied(&applied, total).await;
     let all = started.elapsed();
     println!(
-        "hub->hub sustained ({total} changes, {n_writers} writers): producer commits {:.0}/s, applied at the consumer {:.0}/s end to end; the hubs' process used {:.2} cores",
+        "hub->hub sustained ({total} changes, {n_writers} writers): producer commits {:.0}/s, applied at the consumer {:.0}/s end to end; the hubs' process used {:.2} cores, nats-server {:.2}",
         total as f64 / written.as_secs_f64(),
         total as f64 / all.as_secs_f64(),
-        (testkit::bench::cpu_seconds() - cpu) / all.as_secs_f64()
+        (testkit::bench::cpu_seconds() - cpu) / all.as_secs_f64(),
+        (testkit::bench::cpu_seconds_of(nats_pid) - nats_cpu) / all.as_secs_f64()
     );
 
     // 3. Raw JetStream on the same server: publish -> consume latency at 1,000/s.

@@ -150,6 +150,11 @@ impl NatsServer {
         }
     }
 
+    /// The server's process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(|c| c.id())
+    }
+
     /// Kills the server (`SIGKILL`); its store stays for [`resume`](Self::resume).
     pub async fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {

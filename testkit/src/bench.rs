@@ -22,7 +22,16 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 /// CPU seconds this process used so far (user + system), from `/proc/self/stat`; 0 elsewhere.
 pub fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    cpu_seconds_at("/proc/self/stat")
+}
+
+/// CPU seconds process `pid` used so far (user + system); 0 if it cannot be read.
+pub fn cpu_seconds_of(pid: u32) -> f64 {
+    cpu_seconds_at(&format!("/proc/{pid}/stat"))
+}
+
+fn cpu_seconds_at(path: &str) -> f64 {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
     // Fields after the command name (which may hold spaces) start at state, field 3.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let fields: Vec<&str> = rest.split_whitespace().collect();
