@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
@@ -155,7 +155,8 @@ impl Batch {
     async fn apply(mut self, ctx: &Ctx, sub: &Subscription) {
         let together = self.events.len() > 1
             && {
-                match apply_together(ctx, sub, &self.events).await {
+                let events: Vec<&Event> = self.events.iter().map(|(_, e)| e).collect();
+                match apply_together(ctx, sub, &events).await {
                     Ok(()) => true,
                     // One of them failed: apply them one by one so only that one retries or parks.
                     Err(e) => {
@@ -185,31 +186,38 @@ impl Batch {
     }
 }
 
-/// Applies every event in one transaction, skipping already processed events.
-async fn apply_together(
-    ctx: &Ctx,
-    sub: &Subscription,
-    events: &[(usize, Event)],
-) -> Result<(), HubError> {
-    let mut tx = ctx.begin().await?;
-    let ids = events.iter().map(|(_, e)| e.id.clone());
-    let mut done: HashSet<String> = processed::Entity::find()
+/// Applies `events` in one transaction, skipping those already recorded: one alone through
+/// [`BusHandler::handle`], several through [`BusHandler::handle_all`].
+async fn apply_together(ctx: &Ctx, sub: &Subscription, events: &[&Event]) -> Result<(), HubError> {
+    // Only this consumer's task records its events, one batch after another, so what it
+    // recorded is read before the transaction (inline on SQLite), which then only writes. A
+    // replica applying the same event meanwhile (PostgreSQL) fails on the record's key.
+    let ids = events.iter().map(|e| e.id.clone());
+    let recorded = processed::Entity::find()
+        .select_only()
+        .column(processed::Column::EventId)
         .filter(processed::Column::Consumer.eq(&sub.durable))
         .filter(processed::Column::EventId.is_in(ids))
-        .all(&*tx)
+        .into_query();
+    let mut done: HashSet<String> = ctx
+        .read_rows(&recorded, |c| c.take())
         .await?
         .into_iter()
-        .map(|p| p.event_id)
         .collect();
     let fresh: Vec<&Event> = events
         .iter()
-        .map(|(_, e)| e)
+        .copied()
         .filter(|e| done.insert(e.id.clone()))
         .collect();
-    if !fresh.is_empty() {
-        sub.handler.handle_all(&mut tx, &fresh).await?;
-        tx.queue_insert_all(fresh.iter().map(|e| record(sub, e)));
+    if fresh.is_empty() {
+        return Ok(());
     }
+    let mut tx = ctx.begin().await?;
+    match &fresh[..] {
+        [one] => sub.handler.handle(&mut tx, one).await?,
+        all => sub.handler.handle_all(&mut tx, all).await?,
+    }
+    tx.queue_insert_all(fresh.iter().map(|e| record(sub, e)));
     tx.commit().await
 }
 
@@ -230,20 +238,7 @@ async fn apply_one(
     alone: bool,
     event: &Event,
 ) -> Option<Duration> {
-    let result = async {
-        let mut tx = ctx.begin().await?;
-        let seen = processed::Entity::find_by_id((sub.durable.clone(), event.id.clone()))
-            .one(&*tx)
-            .await?;
-        if seen.is_none() {
-            sub.handler.handle(&mut tx, event).await?;
-            tx.queue(&processed::Entity::insert(record(sub, event)));
-            tx.commit().await?;
-        }
-        Ok::<_, HubError>(())
-    }
-    .await;
-    let reason = match result {
+    let reason = match apply_together(ctx, sub, &[event]).await {
         Ok(()) => return None,
         Err(e @ (HubError::BadRequest { .. } | HubError::Invalid(_))) => {
             format!("invalid event: {e}")
