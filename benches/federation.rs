@@ -5,7 +5,8 @@
 //!
 //! Run: `cargo bench --bench federation` (starts its own nats-server on a free port;
 //! `HUBMESH_NATS_SERVER` names the binary, `FED_BENCH_CHANGES` the sustained-run size,
-//! `FED_BENCH_WRITERS` its writers, default 8).
+//! `FED_BENCH_WRITERS` its writers, default 8; `FED_BENCH_SLOW_MS=4` also lists the paced
+//! changes slower than 4 ms, to see when the tail's stalls come).
 
 #[path = "../hub-core/tests/nats_server.rs"]
 mod nats_server;
@@ -81,6 +82,19 @@ async fn wait_applied(applied: &Mutex<HashMap<String, Instant>>, n: usize) {
     }
 }
 
+/// The paced changes slower than `over`, as (ms into the run, latency in µs): stalls show as
+/// runs of consecutive changes, and their spacing tells periodic work from one-off work.
+fn print_slow(committed: &[(String, Instant)], applied: &HashMap<String, Instant>, over: Duration) {
+    let start = committed[0].1;
+    let slow: Vec<(u128, u128)> = committed
+        .iter()
+        .map(|(id, at)| (*at, applied[id].saturating_duration_since(*at)))
+        .filter(|(_, latency)| *latency > over)
+        .map(|(at, latency)| ((at - start).as_millis(), latency.as_micros()))
+        .collect();
+    println!("changes slower than {over:?} (ms into the run, µs): {slow:?}");
+}
+
 #[tokio::main]
 async fn main() {
     let nats = nats_server::NatsServer::start().await;
@@ -114,6 +128,12 @@ async fn main() {
         .iter()
         .map(|(id, at)| times[id].saturating_duration_since(*at))
         .collect();
+    if let Some(slow_ms) = std::env::var("FED_BENCH_SLOW_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        print_slow(&committed, &times, Duration::from_millis(slow_ms));
+    }
     lat.sort();
     println!(
         "hub->hub commit-to-applied at 1,000/s ({paced} changes): p50 {}, p99 {}, max {}",
