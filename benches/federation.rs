@@ -84,13 +84,14 @@ async fn wait_applied(applied: &Mutex<HashMap<String, Instant>>, n: usize) {
 
 /// The paced changes slower than `over`, as (ms into the run, latency in µs): stalls show as
 /// runs of consecutive changes, and their spacing tells periodic work from one-off work.
-fn print_slow(committed: &[(String, Instant)], applied: &HashMap<String, Instant>, over: Duration) {
+/// `latencies` are in the order of `committed`.
+fn print_slow(committed: &[(String, Instant)], latencies: &[Duration], over: Duration) {
     let start = committed[0].1;
     let slow: Vec<(u128, u128)> = committed
         .iter()
-        .map(|(id, at)| (*at, applied[id].saturating_duration_since(*at)))
-        .filter(|(_, latency)| *latency > over)
-        .map(|(at, latency)| ((at - start).as_millis(), latency.as_micros()))
+        .zip(latencies)
+        .filter(|(_, latency)| **latency > over)
+        .map(|((_, at), latency)| ((*at - start).as_millis(), latency.as_micros()))
         .collect();
     println!("changes slower than {over:?} (ms into the run, µs): {slow:?}");
 }
@@ -132,7 +133,7 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
     {
-        print_slow(&committed, &times, Duration::from_millis(slow_ms));
+        print_slow(&committed, &lat, Duration::from_millis(slow_ms));
     }
     lat.sort();
     println!(

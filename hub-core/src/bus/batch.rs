@@ -29,9 +29,9 @@ pub struct Packer {
 }
 
 /// A message being packed, with the ids of its events.
-pub struct Packed {
-    pub subject: String,
-    pub ids: Vec<String>,
+struct Packed {
+    subject: String,
+    ids: Vec<String>,
     /// `[` and the events' JSON, comma-separated; closed in [`Packer::finish`].
     payload: Vec<u8>,
 }
