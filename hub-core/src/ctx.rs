@@ -16,6 +16,7 @@ use tokio::sync::{Mutex as AsyncMutex, Notify, OwnedMutexGuard, mpsc, oneshot};
 use crate::auth::ServiceTokenSource;
 use crate::bus::Bus;
 use crate::config::{DEFAULT_OUTBOX_RETENTION, DEFAULT_REQUEST_TIMEOUT};
+use crate::db::checkpoint::Wal;
 use crate::db::{Cells, InlineReads};
 use crate::error::HubError;
 use crate::federation::registry::Registry;
@@ -62,6 +63,8 @@ struct Writer {
     staging: Mutex<Staging>,
     /// The connection batches write through, when the hub has one apart from its pool.
     db: Option<DatabaseConnection>,
+    /// Between the writer and the checkpoints of its log (`db::checkpoint`).
+    wal: Arc<Wal>,
 }
 
 #[derive(Default)]
@@ -167,6 +170,20 @@ impl Batch {
         Err(e)
     }
 
+    /// Copies the rest of the log into the database file between two transactions, so that the
+    /// next one starts the log over (`db::checkpoint`). Not the commit's concern: a failure only
+    /// drops the (empty) transaction.
+    async fn copy_log_back(&mut self) {
+        if self.locked || self.txn.is_none() {
+            return;
+        }
+        let copy = "COMMIT; PRAGMA wal_checkpoint(PASSIVE); BEGIN";
+        if let Err(e) = self.txn().execute_unprepared(copy).await {
+            tracing::debug!(error = %e, "the writer could not copy the log back");
+            self.discard();
+        }
+    }
+
     /// Rolls back what a writer that gave up left in the savepoint.
     async fn undo_pending(&mut self) -> Result<(), sea_orm::DbErr> {
         if self.undo && self.txn.is_some() {
@@ -269,6 +286,13 @@ impl Ctx {
             }));
         }
         self
+    }
+
+    /// What the checkpoints of the writer's log work with (`db::checkpoint::run`): `None` unless
+    /// batches write through a connection of their own.
+    pub fn wal(&self) -> Option<Arc<Wal>> {
+        let writer = self.writer.as_ref()?;
+        writer.db.as_ref().map(|_| writer.wal.clone())
     }
 
     /// Runs a hot query and reads each row by position (`db::Cells`, the select's column
@@ -407,6 +431,10 @@ impl Ctx {
         for w in waiting {
             // A writer that stopped waiting has nobody to tell.
             let _ = w.send(outcome.clone().map_err(sea_orm::DbErr::Custom));
+        }
+        writer.wal.written();
+        if writer.wal.take_restart() {
+            batch.copy_log_back().await;
         }
     }
 
@@ -596,5 +624,71 @@ impl Tx<'_> {
         }
         drop(batch);
         Ctx::outcome(outcome).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::bus::MemoryBus;
+    use crate::db::checkpoint::Pass;
+    use crate::domain::model as domain;
+
+    /// The writer's log file, whose length only grows while the log never starts over.
+    fn log_len(url: &str) -> u64 {
+        let path = url
+            .trim_start_matches("sqlite://")
+            .split('?')
+            .next()
+            .unwrap();
+        std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len())
+    }
+
+    async fn write_domains(ctx: &Ctx, names: std::ops::Range<usize>) {
+        for i in names {
+            let mut writes = ctx.writes();
+            writes.queue(&domain::Entity::insert(domain::ActiveModel {
+                slug: Set(format!("d-{i}")),
+                name: Set(format!("domain {i}")),
+                description: Set(String::new()),
+                owner: Set(None),
+                created_at: Set(chrono::Utc::now()),
+            }));
+            ctx.apply(writes).await.expect("write");
+        }
+    }
+
+    #[tokio::test]
+    async fn asked_after_a_pass_the_writer_copies_the_log_back_and_it_starts_over() {
+        let (_dir, url) = crate::db::temp_sqlite_url("wal.db");
+        let db = crate::db::connect(&url).await.expect("pool");
+        crate::db::migrate_core(&db).await.expect("migrate");
+        let writer = crate::db::connect_writer(&url).await.expect("writer");
+        let bus = Arc::new(MemoryBus::new(Duration::from_secs(60)));
+        let ctx = Ctx::new(db, "dev", bus).with_writer_connection(writer.expect("a file"));
+        let wal = ctx.wal().expect("a writer of its own");
+
+        // No checkpointer runs and the writer's threshold is far off: the log only grows.
+        write_domains(&ctx, 0..200).await;
+        let grown = log_len(&url);
+        write_domains(&ctx, 200..210).await;
+        assert!(
+            log_len(&url) > grown,
+            "the log grows while nothing copies it"
+        );
+
+        // A pass that left little: the next commit copies the rest after it commits, and the
+        // writes after that start the log over instead of growing it.
+        wal.after_pass(Pass {
+            log: 5_000,
+            copied: 5_000,
+        });
+        write_domains(&ctx, 210..211).await;
+        let before = log_len(&url);
+        write_domains(&ctx, 211..260).await;
+        assert_eq!(log_len(&url), before, "the log started over");
+        assert!(!wal.take_restart(), "the writer took the request");
     }
 }

@@ -77,6 +77,9 @@ impl App {
         let writer = crate::db::connect_writer(&config.database_url)
             .await
             .map_err(unreachable)?;
+        let checkpointer = crate::db::connect_checkpointer(&config.database_url)
+            .await
+            .map_err(unreachable)?;
         let mut ctx = Ctx::new(db, &config.name, bus);
         if let Some(writer) = writer {
             ctx = ctx.with_writer_connection(writer);
@@ -88,6 +91,9 @@ impl App {
         let shutdown = CancellationToken::new();
         let jobs = TaskTracker::new();
         tokio::spawn(crate::bus::relay::run(ctx.clone(), shutdown.child_token()));
+        if let (Some(db), Some(wal)) = (checkpointer, ctx.wal()) {
+            tokio::spawn(crate::db::checkpoint::run(db, wal, shutdown.child_token()));
+        }
 
         let mut routes = api::core_routes();
         let mut catalog = crate::mcp::core_catalog();

@@ -6,6 +6,7 @@ mod support;
 mod agents;
 mod bus;
 mod capabilities;
+mod checkpoints;
 mod domains;
 mod errors;
 mod federation;

@@ -10,6 +10,7 @@ use sea_orm::sqlx::sqlite::SqliteConnection;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, QueryResult, TryGetable};
 use sea_orm_migration::MigratorTrait;
 
+pub mod checkpoint;
 mod inline;
 pub use inline::InlineReads;
 
@@ -22,7 +23,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     } else {
         16
     };
-    connect_pool(url, size).await
+    connect_pool(url, size, None).await
 }
 
 /// A SQLite pool's size: one connection per core, at least 2 and at most 8. Each connection's
@@ -36,16 +37,35 @@ fn sqlite_readers() -> u32 {
 
 /// A SQLite file's own connection for writes, beside the pool of [`connect`]: SQLite empties a
 /// connection's page cache when another connection changed the file, so writes that go through
-/// one connection keep its cache (the indexes they update) warm. `None` on PostgreSQL and for
-/// an in-memory database, which a second pool would not share.
+/// one connection keep its cache (the indexes they update) warm. Its commits leave copying the
+/// log back to [`checkpoint::run`]. `None` on PostgreSQL and for an in-memory database, which a
+/// second pool would not share.
 pub async fn connect_writer(url: &str) -> Result<Option<DatabaseConnection>, DbErr> {
+    connect_one(url, Some(checkpoint::WRITER_AUTOCHECKPOINT)).await
+}
+
+/// A SQLite file's own connection for [`checkpoint::run`], so that a pass never takes a reader's
+/// turn. `None` where [`connect_writer`] gives none.
+pub async fn connect_checkpointer(url: &str) -> Result<Option<DatabaseConnection>, DbErr> {
+    connect_one(url, None).await
+}
+
+async fn connect_one(
+    url: &str,
+    autocheckpoint: Option<u32>,
+) -> Result<Option<DatabaseConnection>, DbErr> {
     if sqlite_path(url).is_none() {
         return Ok(None);
     }
-    connect_pool(url, 1).await.map(Some)
+    connect_pool(url, 1, autocheckpoint).await.map(Some)
 }
 
-async fn connect_pool(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+/// `autocheckpoint` replaces SQLite's `wal_autocheckpoint` of 1,000 pages.
+async fn connect_pool(
+    url: &str,
+    max_connections: u32,
+    autocheckpoint: Option<u32>,
+) -> Result<DatabaseConnection, DbErr> {
     if let Some(path) = sqlite_path(url)
         && let Some(dir) = std::path::Path::new(path).parent()
         && !dir.as_os_str().is_empty()
@@ -66,16 +86,20 @@ async fn connect_pool(url: &str, max_connections: u32) -> Result<DatabaseConnect
         // A SQLite connection is a file handle in this process and cannot go stale: pinging it
         // on every checkout (sqlx's default) costs a round trip to its worker thread per query.
         opts.test_before_acquire(false);
-        opts.map_sqlx_sqlite_opts(|o| {
+        opts.map_sqlx_sqlite_opts(move |o| {
             let o = o
                 .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 .foreign_keys(true)
                 .pragma("journal_size_limit", "67108864");
-            SQLITE_CONNECTION_PRAGMAS
+            let o = SQLITE_CONNECTION_PRAGMAS
                 .into_iter()
-                .fold(o, |o, (name, value)| o.pragma(name, value))
+                .fold(o, |o, (name, value)| o.pragma(name, value));
+            match autocheckpoint {
+                Some(pages) => o.pragma("wal_autocheckpoint", pages.to_string()),
+                None => o,
+            }
         });
         opts.map_sqlx_sqlite_pool_opts(|o| {
             o.after_connect(|conn, _| Box::pin(stable_query_plans(conn)))
@@ -378,6 +402,32 @@ mod tests {
         assert_eq!(readers as usize, cores.clamp(2, 8));
         let writer = connect_writer(&url).await.expect("writer").expect("a file");
         assert_eq!(size(writer), 1);
+    }
+
+    #[tokio::test]
+    async fn only_the_writer_leaves_its_checkpoints_to_the_checkpointer() {
+        let (_dir, url) = crate::db::temp_sqlite_url("threshold.db");
+        let threshold = |db: DatabaseConnection| async move {
+            let row = sea_orm::ConnectionTrait::query_one_raw(
+                &db,
+                sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Sqlite,
+                    "PRAGMA wal_autocheckpoint",
+                ),
+            )
+            .await
+            .expect("read")
+            .expect("a row");
+            row.try_get_by_index::<i64>(0).expect("pages")
+        };
+        let writer = connect_writer(&url).await.expect("writer").expect("a file");
+        assert_eq!(
+            threshold(writer).await,
+            i64::from(checkpoint::WRITER_AUTOCHECKPOINT)
+        );
+        let checkpointer = connect_checkpointer(&url).await.expect("connect");
+        assert_eq!(threshold(checkpointer.expect("a file")).await, 1_000);
+        assert_eq!(threshold(connect(&url).await.expect("pool")).await, 1_000);
     }
 
     #[tokio::test]
