@@ -6,7 +6,8 @@
 //! Run: `cargo bench --bench federation` (starts its own nats-server on a free port;
 //! `HUBMESH_NATS_SERVER` names the binary, `FED_BENCH_CHANGES` the sustained-run size,
 //! `FED_BENCH_WRITERS` its writers, default 8; `FED_BENCH_SLOW_MS=4` also lists the paced
-//! changes slower than 4 ms, to see when the tail's stalls come).
+//! changes slower than 4 ms, to see when the tail's stalls come). `scripts/bench-federation`
+//! runs it against a current nats-server.
 
 #[path = "../hub-core/tests/nats_server.rs"]
 mod nats_server;
@@ -98,6 +99,7 @@ fn print_slow(committed: &[(String, Instant)], latencies: &[Duration], over: Dur
 
 #[tokio::main]
 async fn main() {
+    println!("{}", nats_server::version());
     let nats = nats_server::NatsServer::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let dev = hub("dev", dir.path(), &nats.url()).await;

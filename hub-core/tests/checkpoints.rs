@@ -43,14 +43,12 @@ async fn committed_rows_reach_the_database_file_without_the_writer_copying_them(
     ctx.apply(writes).await.expect("write");
     // The writer's own threshold is thousands of pages away: only the checkpointer copies
     // this one commit into the file.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !in_database_file(&url, "copied").await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the row never reached the database file"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    testkit::eventually(
+        "the row in the database file",
+        Duration::from_secs(10),
+        || in_database_file(&url, "copied"),
+    )
+    .await;
     // And the hub still reads it through its own connections.
     let row = domain::Entity::find_by_id("copied")
         .one(&ctx.db)

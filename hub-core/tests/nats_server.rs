@@ -21,6 +21,17 @@ pub struct NatsServer {
     configured: bool,
 }
 
+/// What the nats-server binary says of its version (`nats-server: v2.9.10`), and where it is.
+pub fn version() -> String {
+    let binary = binary();
+    let said = std::process::Command::new(&binary)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|e| format!("unknown version ({e})"));
+    format!("{said} ({})", binary.display())
+}
+
 /// The nats-server binary: `HUBMESH_NATS_SERVER`, else on `PATH`, else Debian's path.
 fn binary() -> PathBuf {
     if let Ok(p) = std::env::var("HUBMESH_NATS_SERVER") {
