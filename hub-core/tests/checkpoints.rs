@@ -1,11 +1,12 @@
 //! The SQLite writer's log is copied into the database file by the hub's checkpointer
 //! (`db::checkpoint`), not inside the writer's commits.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use hub_core::domain::model as domain;
 use sea_orm::{EntityTrait, Set};
+
+use crate::support::{Backend, TestHub};
 
 /// Whether the database file itself, read without its log, holds domain `slug`. The copy may
 /// catch the file mid-checkpoint; a copy that does not open counts as not yet.
@@ -26,12 +27,8 @@ async fn in_database_file(url: &str, slug: &str) -> bool {
 
 #[tokio::test]
 async fn committed_rows_reach_the_database_file_without_the_writer_copying_them() {
-    let (url, _dir) = testkit::fresh_database(testkit::Backend::Sqlite).await;
-    let config = hub_core::config::HubConfig::with_database("dev", &url).expect("config");
-    let app = hub_core::server::App::build(config, Arc::new(testkit::SpelledTokens), Vec::new())
-        .await
-        .expect("hub starts");
-    let ctx = app.hub.ctx();
+    let hub = TestHub::new(Backend::Sqlite).await;
+    let ctx = hub.ctx();
     let mut writes = ctx.writes();
     writes.queue(&domain::Entity::insert(domain::ActiveModel {
         slug: Set("copied".into()),
@@ -46,7 +43,7 @@ async fn committed_rows_reach_the_database_file_without_the_writer_copying_them(
     testkit::eventually(
         "the row in the database file",
         Duration::from_secs(10),
-        || in_database_file(&url, "copied"),
+        || in_database_file(&hub.url, "copied"),
     )
     .await;
     // And the hub still reads it through its own connections.

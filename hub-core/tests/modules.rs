@@ -299,7 +299,7 @@ async fn serve_returns_once_the_jobs_have_ended() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let stop = tokio_util::sync::CancellationToken::new();
     stop.cancel();
-    let TestHub { app, _dir } = hub;
+    let TestHub { app, .. } = hub;
     app.serve(listener, stop).await.unwrap();
     assert_eq!(
         runs.load(Ordering::SeqCst),
@@ -339,6 +339,7 @@ async fn a_disabled_module_is_listed_and_not_started_and_its_data_stays() {
         )
         .await
         .unwrap(),
+        url: url.clone(),
         _dir: None,
     };
     let modules = hub.get("/api/v1/modules", ADMIN).await.expect(200).json;
@@ -354,6 +355,7 @@ async fn a_disabled_module_is_listed_and_not_started_and_its_data_stays() {
         )
         .await
         .unwrap(),
+        url: url.clone(),
         _dir: None,
     };
     assert_eq!(

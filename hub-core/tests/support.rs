@@ -17,6 +17,8 @@ pub use testkit::{ADMIN, Backend, Res, SpelledTokens, eventually, fresh_database
 /// A hub built in-process, driven through its router.
 pub struct TestHub {
     pub app: App,
+    /// The hub's database.
+    pub url: String,
     pub _dir: Option<tempfile::TempDir>,
 }
 
@@ -35,7 +37,11 @@ impl TestHub {
         let app = App::build(config, Arc::new(SpelledTokens), modules)
             .await
             .expect("hub starts");
-        Self { app, _dir: dir }
+        Self {
+            app,
+            url,
+            _dir: dir,
+        }
     }
 
     /// A hub named `name` on a fresh database of `backend` and on `bus`; `tweak` adjusts its config.
@@ -52,7 +58,11 @@ impl TestHub {
         let app = App::build_on(config, Arc::new(SpelledTokens), modules, bus)
             .await
             .expect("hub starts");
-        Self { app, _dir: dir }
+        Self {
+            app,
+            url,
+            _dir: dir,
+        }
     }
 
     /// A hub named `name` on a fresh database of `backend` that connects to the bus of its
@@ -66,7 +76,11 @@ impl TestHub {
         let mut config = HubConfig::with_database(name, &url).expect("config");
         tweak(&mut config);
         let app = App::build(config, Arc::new(SpelledTokens), Vec::new()).await?;
-        Ok(Self { app, _dir: dir })
+        Ok(Self {
+            app,
+            url,
+            _dir: dir,
+        })
     }
 
     pub fn ctx(&self) -> &hub_core::Ctx {

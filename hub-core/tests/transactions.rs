@@ -176,12 +176,8 @@ both!(
 /// the hub then writes and reads on as before.
 #[tokio::test]
 async fn an_idle_sqlite_writer_holds_no_lock() {
-    let (url, _dir) = testkit::fresh_database(testkit::Backend::Sqlite).await;
-    let config = hub_core::config::HubConfig::with_database("dev", &url).expect("config");
-    let app = hub_core::server::App::build(config, Arc::new(testkit::SpelledTokens), Vec::new())
-        .await
-        .expect("hub starts");
-    let ctx = app.hub.ctx();
+    let hub = TestHub::new(testkit::Backend::Sqlite).await;
+    let (url, ctx) = (&hub.url, hub.ctx());
     let mut writes = ctx.writes();
     writes.queue(&domain::Entity::insert(domain("hub-first")));
     ctx.apply(writes).await.expect("the hub writes");
