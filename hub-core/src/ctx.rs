@@ -629,8 +629,6 @@ impl Tx<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::bus::MemoryBus;
     use crate::db::checkpoint::Pass;
@@ -638,11 +636,7 @@ mod tests {
 
     /// The writer's log file, whose length only grows while the log never starts over.
     fn log_len(url: &str) -> u64 {
-        let path = url
-            .trim_start_matches("sqlite://")
-            .split('?')
-            .next()
-            .unwrap();
+        let path = crate::db::sqlite_path(url).expect("a SQLite file");
         std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len())
     }
 

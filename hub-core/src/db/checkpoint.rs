@@ -73,7 +73,7 @@ pub struct Pass {
 }
 
 /// Copies what it can of the log into the database file without waiting for anybody.
-pub async fn pass(db: &DatabaseConnection) -> Result<Pass, DbErr> {
+async fn pass(db: &DatabaseConnection) -> Result<Pass, DbErr> {
     let row = db
         .query_one_raw(Statement::from_string(
             DbBackend::Sqlite,
