@@ -124,6 +124,55 @@ async fn a_session_less_call_gets_a_plain_json_answer_for_its_own_caller() {
     assert_eq!(res.json["result"]["isError"], true, "{}", res.json);
 }
 
+/// A session's tool call is served as a session-less one: a plain JSON answer, whose text and
+/// structured content are the same result. Other requests still go through the session, and a
+/// call in an ended session is not found.
+#[tokio::test]
+async fn a_sessions_tool_call_gets_a_plain_json_answer_until_the_session_ends() {
+    let hub = TestHub::new(Backend::Sqlite).await;
+    let alice = "sub=alice;roles=hub:write";
+    let session = Session::open(&hub.app.router, alice, "").await;
+    let call = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+        "params": {"name": "whoami", "arguments": {}}});
+    let res = hub
+        .send(mcp_request(Some(alice), Some(&session.id), &call, &[]))
+        .await
+        .expect(200);
+    assert_eq!(res.headers["content-type"], "application/json");
+    assert_eq!(res.json["id"], 5);
+    let result = &res.json["result"];
+    assert_eq!(result["structuredContent"]["sub"], "alice", "{result}");
+    let text: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(text, result["structuredContent"]);
+
+    let list = json!({"jsonrpc": "2.0", "id": 6, "method": "tools/list"});
+    let res = hub
+        .send(mcp_request(Some(alice), Some(&session.id), &list, &[]))
+        .await
+        .expect(200);
+    assert_eq!(res.headers["content-type"], "text/event-stream");
+
+    let end = axum::http::Request::builder()
+        .method(Method::DELETE)
+        .uri("/mcp")
+        .header("host", "127.0.0.1:7101")
+        .header("authorization", format!("Bearer {alice}"))
+        .header("mcp-session-id", &session.id)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    hub.send(end).await.expect(202);
+    hub.send(mcp_request(Some(alice), Some(&session.id), &call, &[]))
+        .await
+        .expect(404);
+
+    // The body is read before rmcp sees it, to rmcp's limit of 4 MiB.
+    let big = json!({"jsonrpc": "2.0", "id": 8, "method": "tools/call",
+        "params": {"name": "whoami", "arguments": {"pad": "x".repeat(4 * 1024 * 1024)}}});
+    hub.send(mcp_request(Some(alice), None, &big, &[]))
+        .await
+        .problem(413);
+}
+
 #[tokio::test]
 async fn tools_are_listed_by_role_and_profile() {
     let hub = TestHub::with_modules(Backend::Sqlite, "dev", vec![Box::new(Greeter)]).await;

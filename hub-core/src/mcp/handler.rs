@@ -14,6 +14,7 @@ use rmcp::service::{RequestContext, SubscriptionContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+use super::deferred::Deferred;
 use super::tool::{Catalog, McpResource, ToolCall};
 use crate::auth::{Access, Principal};
 use crate::error::HubError;
@@ -165,7 +166,16 @@ impl ServerHandler for HubMcp {
             ));
         };
         let args = serde_json::Value::Object(request.arguments.unwrap_or_default());
-        Ok(tool.run(self.call(caller.who), args).await.into())
+        let deferred = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|p| p.extensions.get::<Deferred>());
+        let res = match (tool.run(self.call(caller.who), args).await, deferred) {
+            (Ok(out), Some(deferred)) => deferred.hold(out),
+            (Ok(out), None) => out.into(),
+            (Err(e), _) => e.into(),
+        };
+        Ok(res.into())
     }
 
     async fn list_resources(

@@ -3,19 +3,22 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use rmcp::model::ProtocolVersion;
+use rmcp::transport::streamable_http_server::session::SessionManager;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use super::deferred::Deferred;
 use super::handler::{Caller, HubMcp};
 use super::tool::PROFILE_ALL;
 use crate::api::problem::www_authenticate;
@@ -29,26 +32,58 @@ const VERSION_HEADER: &str = "mcp-protocol-version";
 /// The path of the RFC 9728 protected-resource metadata.
 pub const RESOURCE_METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
 
+/// How often a session's own worker must see one of its tool calls. rmcp's worker ends a
+/// session it has not seen for `SessionConfig::DEFAULT_KEEP_ALIVE` (5 minutes); the session's
+/// other tool calls go around it (see [`Sessions::goes_around`]).
+const THROUGH_SESSION_EVERY: Duration = Duration::from_secs(60);
+
+/// A session's opener, and when one of its calls last went through its worker.
+struct Owner {
+    sub: String,
+    seen: Instant,
+}
+
 /// Which principal opened which session: a session id is usable only by its opener.
 #[derive(Clone)]
 struct Sessions {
     manager: Arc<LocalSessionManager>,
-    owners: Arc<Mutex<HashMap<String, String>>>,
+    owners: Arc<Mutex<HashMap<String, Owner>>>,
 }
 
 impl Sessions {
-    fn owner(&self, id: &str) -> Option<String> {
+    fn owner_is(&self, id: &str, sub: &str) -> Option<bool> {
         self.owners
             .lock()
             .expect("owners poisoned")
             .get(id)
-            .cloned()
+            .map(|o| o.sub == sub)
+    }
+
+    /// Whether this call of session `id` may go around the session's worker: not when the
+    /// worker has not seen one for [`THROUGH_SESSION_EVERY`] (this one then goes through and
+    /// keeps the session alive).
+    fn goes_around(&self, id: &str) -> bool {
+        let mut owners = self.owners.lock().expect("owners poisoned");
+        let Some(owner) = owners.get_mut(id) else {
+            return false;
+        };
+        if owner.seen.elapsed() < THROUGH_SESSION_EVERY {
+            return true;
+        }
+        owner.seen = Instant::now();
+        false
     }
 
     async fn record(&self, id: String, sub: String) {
         let prune = {
             let mut owners = self.owners.lock().expect("owners poisoned");
-            owners.insert(id, sub);
+            owners.insert(
+                id,
+                Owner {
+                    sub,
+                    seen: Instant::now(),
+                },
+            );
             owners.len().is_power_of_two() && owners.len() >= 64
         };
         // Sessions also end by idle timeout inside rmcp; forget their owners now and then.
@@ -71,6 +106,23 @@ impl Sessions {
     fn forget(&self, id: &str) {
         self.owners.lock().expect("owners poisoned").remove(id);
     }
+
+    async fn is_live(&self, id: &str) -> bool {
+        self.manager
+            .has_session(&id.to_owned().into())
+            .await
+            .unwrap_or(false)
+    }
+}
+
+/// What the guard hands requests to: rmcp's service with sessions, and the same handler
+/// served session-less for a session's tool calls.
+#[derive(Clone)]
+struct Mcp {
+    hub: Hub,
+    sessions: Sessions,
+    with_sessions: StreamableHttpService<HubMcp, LocalSessionManager>,
+    calls: StreamableHttpService<HubMcp, NeverSessionManager>,
 }
 
 /// `/mcp` and the protected-resource metadata, for the hub's router. `stop` ends open streams
@@ -92,27 +144,29 @@ pub fn router(hub: &Hub, stop: CancellationToken) -> Router<Hub> {
     let config = StreamableHttpServerConfig::default()
         .with_json_response(true)
         .with_allowed_hosts(hosts)
-        .with_cancellation_token(stop);
-    let handler_hub = hub.clone();
-    let service = StreamableHttpService::new(
-        move || Ok(HubMcp::per_request(handler_hub.clone())),
-        manager,
-        config,
-    );
-    let guarded =
-        Router::new()
-            .nest_service("/mcp", service)
-            .layer(axum::middleware::from_fn_with_state(
-                (hub.clone(), sessions),
-                guard,
-            ));
+        .with_cancellation_token(stop)
+        .with_max_request_body_bytes(BODY_AT_MOST);
+    let handler = |hub: &Hub| {
+        let hub = hub.clone();
+        move || Ok(HubMcp::per_request(hub.clone()))
+    };
+    let mcp = Mcp {
+        hub: hub.clone(),
+        sessions,
+        with_sessions: StreamableHttpService::new(handler(hub), manager, config.clone()),
+        calls: StreamableHttpService::new(
+            handler(hub),
+            Arc::default(),
+            config.with_legacy_session_mode(false),
+        ),
+    };
     Router::new()
         .route(RESOURCE_METADATA_PATH, get(resource_metadata))
         .route(
             &format!("{RESOURCE_METADATA_PATH}/mcp"),
             get(resource_metadata),
         )
-        .merge(guarded)
+        .merge(Router::new().route("/mcp", any(serve)).with_state(mcp))
 }
 
 /// `scheme://host[:port]` of a URL.
@@ -148,33 +202,77 @@ fn refuse(hub: &Hub, err: HubError) -> Response {
     res
 }
 
-async fn guard(
-    State((hub, sessions)): State<(Hub, Sessions)>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    match admit(&hub, &sessions, &mut req).await {
-        Ok(sub) => {
-            let opened = !req.headers().contains_key(SESSION_HEADER);
-            let closing = (req.method() == Method::DELETE)
-                .then(|| req.headers().get(SESSION_HEADER).cloned())
-                .flatten();
-            let res = next.run(req).await;
-            if let Some(id) = closing.filter(|_| res.status().is_success()) {
-                sessions.forget(id.to_str().unwrap_or_default());
+/// The largest request body `/mcp` takes: rmcp's own default limit, applied here since the body
+/// is read here first (to tell tool calls from other messages).
+const BODY_AT_MOST: usize = 4 * 1024 * 1024;
+
+/// Admits a request (see [`admit`]) and hands it to rmcp. A tool call that is answered as one
+/// body of its own gets its result written in once ([`Deferred`]): a session-less call, and a
+/// session's call, which is served as a session-less one: rmcp's session worker would pass it
+/// between three more tasks and answer it as an SSE stream, costing the hub and its client CPU
+/// on every call, and the hub's tools use nothing of a session (subscriptions, which do, are not
+/// tool calls).
+async fn serve(State(mcp): State<Mcp>, mut req: Request) -> Response {
+    let sub = match admit(&mcp.hub, &mcp.sessions, &mut req).await {
+        Ok(sub) => sub,
+        Err(e) => return refuse(&mcp.hub, e),
+    };
+    let session = req
+        .headers()
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if req.method() == Method::POST {
+        let (parts, body) = req.into_parts();
+        let Ok(body) = axum::body::to_bytes(body, BODY_AT_MOST).await else {
+            return HubError::PayloadTooLarge {
+                limit: BODY_AT_MOST,
             }
-            if opened
-                && let Some(id) = res
-                    .headers()
-                    .get(SESSION_HEADER)
-                    .and_then(|v| v.to_str().ok())
-            {
-                sessions.record(id.to_owned(), sub).await;
+            .into_response();
+        };
+        let tool_call = is_tool_call(&body);
+        req = Request::from_parts(parts, body.into());
+        if tool_call {
+            let deferred = Deferred::default();
+            match &session {
+                None => {
+                    req.extensions_mut().insert(deferred.clone());
+                    return deferred.answer(mcp.with_sessions.handle(req).await).await;
+                }
+                Some(id) if mcp.sessions.is_live(id).await && mcp.sessions.goes_around(id) => {
+                    req.extensions_mut().insert(deferred.clone());
+                    return deferred.answer(mcp.calls.handle(req).await).await;
+                }
+                Some(_) => {}
             }
-            res
         }
-        Err(e) => refuse(&hub, e),
     }
+    let closing = req.method() == Method::DELETE;
+    let res = mcp.with_sessions.handle(req).await.into_response();
+    match session {
+        Some(id) if closing && res.status().is_success() => mcp.sessions.forget(&id),
+        None => {
+            if let Some(id) = res
+                .headers()
+                .get(SESSION_HEADER)
+                .and_then(|v| v.to_str().ok())
+            {
+                mcp.sessions.record(id.to_owned(), sub).await;
+            }
+        }
+        Some(_) => {}
+    }
+    res
+}
+
+/// Whether a JSON-RPC body is a `tools/call` request.
+fn is_tool_call(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Message<'a> {
+        #[serde(borrow)]
+        method: Option<std::borrow::Cow<'a, str>>,
+    }
+    serde_json::from_slice::<Message>(body).is_ok_and(|m| m.method.as_deref() == Some("tools/call"))
 }
 
 /// Checks a request and puts its [`Caller`] into the extensions; returns the caller's `sub`.
@@ -222,7 +320,7 @@ async fn admit(hub: &Hub, sessions: &Sessions, req: &mut Request) -> Result<Stri
         .headers()
         .get(SESSION_HEADER)
         .and_then(|v| v.to_str().ok())
-        && sessions.owner(id).is_some_and(|owner| owner != who.sub)
+        && sessions.owner_is(id, &who.sub) == Some(false)
     {
         return Err(HubError::Forbidden {
             scope: "the principal that opened this session".into(),
@@ -276,6 +374,33 @@ async fn resource_metadata(State(hub): State<Hub>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_sessions_calls_go_around_it_but_one_a_minute() {
+        let sessions = Sessions {
+            manager: Arc::default(),
+            owners: Arc::default(),
+        };
+        sessions.record("s1".into(), "alice".into()).await;
+        assert!(sessions.goes_around("s1"));
+        assert!(!sessions.goes_around("unknown"));
+        let minute_ago = Instant::now().checked_sub(THROUGH_SESSION_EVERY).unwrap();
+        sessions.owners.lock().unwrap().get_mut("s1").unwrap().seen = minute_ago;
+        assert!(!sessions.goes_around("s1"), "due to go through the session");
+        assert!(sessions.goes_around("s1"), "then around it again");
+    }
+
+    #[test]
+    fn tool_calls_are_told_from_other_messages() {
+        let call = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}"#;
+        assert!(is_tool_call(call));
+        assert!(!is_tool_call(
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#
+        ));
+        assert!(!is_tool_call(br#"{"jsonrpc":"2.0","id":1,"result":{}}"#));
+        assert!(!is_tool_call(br#"[{"method":"tools/call"}]"#));
+        assert!(!is_tool_call(b"not json"));
+    }
 
     #[test]
     fn origins_and_profiles_are_read() {

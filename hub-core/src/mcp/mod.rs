@@ -4,6 +4,7 @@
 //! error (`isError: true`) in one place, and a bad call never ends the session.
 
 mod args;
+mod deferred;
 mod handler;
 pub mod http;
 mod orientation;
