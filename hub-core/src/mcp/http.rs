@@ -34,7 +34,8 @@ pub const RESOURCE_METADATA_PATH: &str = "/.well-known/oauth-protected-resource"
 
 /// How often a session's own worker must see one of its tool calls. rmcp's worker ends a
 /// session it has not seen for `SessionConfig::DEFAULT_KEEP_ALIVE` (5 minutes); the session's
-/// other tool calls go around it (see [`Sessions::goes_around`]).
+/// other tool calls go around it (see [`Sessions::goes_around`]). So an idle session ends at
+/// least 4 minutes after its last call, rather than exactly 5.
 const THROUGH_SESSION_EVERY: Duration = Duration::from_secs(60);
 
 /// A session's opener, and when one of its calls last went through its worker.
