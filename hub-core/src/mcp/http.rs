@@ -116,7 +116,7 @@ impl Sessions {
     }
 }
 
-/// What the guard hands requests to: rmcp's service with sessions, and the same handler
+/// What `/mcp` hands admitted requests to: rmcp's service with sessions, and the same handler
 /// served session-less for a session's tool calls.
 #[derive(Clone)]
 struct Mcp {
@@ -234,15 +234,10 @@ async fn serve(State(mcp): State<Mcp>, mut req: Request) -> Response {
         let tool_call = is_tool_call(&body);
         req = Request::from_parts(parts, body.into());
         if tool_call {
-            let deferred = Deferred::default();
             match &session {
-                None => {
-                    req.extensions_mut().insert(deferred.clone());
-                    return deferred.answer(mcp.with_sessions.handle(req).await).await;
-                }
+                None => return answered_once(&mcp.with_sessions, req).await,
                 Some(id) if mcp.sessions.is_live(id).await && mcp.sessions.goes_around(id) => {
-                    req.extensions_mut().insert(deferred.clone());
-                    return deferred.answer(mcp.calls.handle(req).await).await;
+                    return answered_once(&mcp.calls, req).await;
                 }
                 Some(_) => {}
             }
@@ -264,6 +259,16 @@ async fn serve(State(mcp): State<Mcp>, mut req: Request) -> Response {
         Some(_) => {}
     }
     res
+}
+
+/// A tool call answered as one body by `service`, its result written in once ([`Deferred`]).
+async fn answered_once<M: SessionManager>(
+    service: &StreamableHttpService<HubMcp, M>,
+    mut req: Request,
+) -> Response {
+    let deferred = Deferred::default();
+    req.extensions_mut().insert(deferred.clone());
+    deferred.answer(service.handle(req).await).await
 }
 
 /// Whether a JSON-RPC body is a `tools/call` request.
