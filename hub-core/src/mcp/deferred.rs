@@ -27,27 +27,27 @@ static PLACEHOLDER: LazyLock<String> =
 /// The placeholder as rmcp writes it, a JSON string.
 static QUOTED: LazyLock<String> = LazyLock::new(|| format!("\"{}\"", PLACEHOLDER.as_str()));
 
-/// A request's slot for its tool result's text, put into the request's extensions.
+/// A request's slot for its tool result, put into the request's extensions.
 #[derive(Clone, Default)]
 pub(crate) struct Deferred {
-    text: Arc<Mutex<Option<String>>>,
+    out: Arc<Mutex<Option<Output>>>,
 }
 
 impl Deferred {
-    /// Keeps `out`'s text for the answer and gives rmcp the placeholder result to frame.
+    /// Keeps `out` for the answer and gives rmcp the placeholder result to frame.
     pub(crate) fn hold(&self, out: Output) -> CallToolResult {
-        *self.text.lock().expect("deferred poisoned") = Some(out.into_text());
+        *self.out.lock().expect("deferred poisoned") = Some(out);
         let mut res = CallToolResult::success(vec![ContentBlock::text(PLACEHOLDER.as_str())]);
         res.structured_content = Some(Value::String(PLACEHOLDER.clone()));
         res
     }
 
-    /// rmcp's answer `res`, with the held text (if any) in place of the placeholder.
+    /// rmcp's answer `res`, with the held result (if any) in place of the placeholder.
     pub(crate) async fn answer<B>(self, res: Response<B>) -> axum::response::Response
     where
         Response<B>: IntoResponse,
     {
-        let Some(text) = self.text.lock().expect("deferred poisoned").take() else {
+        let Some(out) = self.out.lock().expect("deferred poisoned").take() else {
             return res.into_response();
         };
         let (mut parts, body) = res.into_response().into_parts();
@@ -57,7 +57,7 @@ impl Deferred {
             Ok(body) => body,
             Err(e) => return internal(format!("reading rmcp's answer: {e}")),
         };
-        match fill(&body, &text) {
+        match fill(&body, &out) {
             Some(filled) => {
                 parts.headers.remove(header::CONTENT_LENGTH);
                 Response::from_parts(parts, Body::from(filled))
@@ -71,9 +71,9 @@ fn internal(why: String) -> axum::response::Response {
     HubError::Internal(format!("tool result: {why}")).into_response()
 }
 
-/// `body` with `text` written where rmcp wrote the placeholder: as a JSON string in the text
+/// `body` with `out` written where rmcp wrote the placeholder: as a JSON string in the text
 /// block and as JSON in `structuredContent`. `None` unless both are found, once each.
-fn fill(body: &[u8], text: &str) -> Option<Vec<u8>> {
+fn fill(body: &[u8], out: &Output) -> Option<Vec<u8>> {
     let quoted = QUOTED.as_bytes();
     // rmcp's framing of a placeholder result is a couple of hundred bytes.
     let at: Vec<usize> = body
@@ -94,19 +94,22 @@ fn fill(body: &[u8], text: &str) -> Option<Vec<u8>> {
     {
         return None;
     }
-    let mut out = Vec::with_capacity(body.len() + 3 * text.len());
+    let (json, escaped) = (out.json().as_bytes(), out.escaped());
+    let mut filled = Vec::with_capacity(body.len() + json.len() + escaped.len());
     let mut from = 0;
     for i in [first, second] {
-        out.extend_from_slice(&body[from..i]);
+        filled.extend_from_slice(&body[from..i]);
         if i == in_text {
-            serde_json::to_writer(&mut out, text).ok()?;
+            filled.push(b'"');
+            filled.extend_from_slice(escaped);
+            filled.push(b'"');
         } else {
-            out.extend_from_slice(text.as_bytes());
+            filled.extend_from_slice(json);
         }
         from = i + quoted.len();
     }
-    out.extend_from_slice(&body[from..]);
-    Some(out)
+    filled.extend_from_slice(&body[from..]);
+    Some(filled)
 }
 
 #[cfg(test)]
@@ -170,13 +173,14 @@ mod tests {
     #[test]
     fn a_placeholder_found_elsewhere_than_in_the_results_two_places_is_refused() {
         let quoted = QUOTED.as_str();
+        let empty = Output::of(&json!({})).unwrap();
         let twice_as_id = format!(r#"{{"id":{quoted},"result":{{"text":{quoted}}}}}"#);
-        assert_eq!(fill(twice_as_id.as_bytes(), "{}"), None);
+        assert_eq!(fill(twice_as_id.as_bytes(), &empty), None);
         let once = format!(r#"{{"result":{{"text":{quoted}}}}}"#);
-        assert_eq!(fill(once.as_bytes(), "{}"), None);
+        assert_eq!(fill(once.as_bytes(), &empty), None);
         let both = format!(r#"{{"content":[{{"text":{quoted}}}],"structuredContent":{quoted}}}"#);
         assert_eq!(
-            fill(both.as_bytes(), r#"{"a":"b"}"#).map(String::from_utf8),
+            fill(both.as_bytes(), &Output::of(&json!({"a": "b"})).unwrap()).map(String::from_utf8),
             Some(Ok(
                 r#"{"content":[{"text":"{\"a\":\"b\"}"}],"structuredContent":{"a":"b"}}"#.into()
             ))

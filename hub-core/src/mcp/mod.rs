@@ -5,6 +5,7 @@
 
 mod args;
 mod deferred;
+mod escaped;
 mod handler;
 pub mod http;
 mod orientation;

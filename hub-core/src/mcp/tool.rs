@@ -40,33 +40,41 @@ type ToolFn = dyn Fn(ToolCall, Value) -> BoxFuture<'static, Result<Output, HubEr
 /// A tool's result: the JSON text of an object, written once from the typed value. MCP answers
 /// it as structured content, with the same text beside it for clients that read only text.
 pub(crate) struct Output {
-    text: String,
+    json: String,
+    /// `json` escaped as a JSON string's contents (written in the same pass, `mcp::escaped`).
+    escaped: Vec<u8>,
 }
 
 impl Output {
     pub(crate) fn of(out: &impl Serialize) -> Result<Self, HubError> {
         let failed = |e: serde_json::Error| HubError::Internal(format!("tool result: {e}"));
-        // `to_string`, not `Display` (rmcp's `CallToolResult::structured`), which writes a piece
-        // at a time through a formatter at 2.5 times the cost.
-        let text = serde_json::to_string(out).map_err(failed)?;
+        let (json, escaped) = super::escaped::to_json_and_escaped(out).map_err(failed)?;
+        let json = String::from_utf8(json).expect("serde_json writes UTF-8");
         // Structured content must be an object.
-        let text = if text.starts_with('{') {
-            text
-        } else {
-            format!(r#"{{"result":{text}}}"#)
-        };
-        Ok(Self { text })
+        if json.starts_with('{') {
+            return Ok(Self { json, escaped });
+        }
+        Ok(Self {
+            json: format!(r#"{{"result":{json}}}"#),
+            escaped: [br#"{\"result\":"#, &escaped[..], b"}"].concat(),
+        })
     }
 
-    pub(crate) fn into_text(self) -> String {
-        self.text
+    /// The result's JSON text.
+    pub(crate) fn json(&self) -> &str {
+        &self.json
+    }
+
+    /// The JSON text escaped as the contents of a JSON string.
+    pub(crate) fn escaped(&self) -> &[u8] {
+        &self.escaped
     }
 }
 
 impl From<Output> for CallToolResult {
     fn from(out: Output) -> Self {
-        let structured = serde_json::from_str(&out.text).expect("a tool result's own JSON");
-        let mut res = CallToolResult::success(vec![ContentBlock::text(out.text)]);
+        let structured = serde_json::from_str(&out.json).expect("a tool result's own JSON");
+        let mut res = CallToolResult::success(vec![ContentBlock::text(out.json)]);
         res.structured_content = Some(structured);
         res
     }
@@ -382,8 +390,10 @@ mod tests {
             (Output::of(&"done").unwrap(), json!({ "result": "done" })),
         ];
         for (out, expected) in cases {
-            let text: Value = serde_json::from_str(&out.text).expect("the text is JSON");
+            let text: Value = serde_json::from_str(out.json()).expect("the text is JSON");
             assert_eq!(text, expected);
+            let as_string = serde_json::to_string(out.json()).unwrap();
+            assert_eq!(out.escaped(), &as_string.as_bytes()[1..as_string.len() - 1]);
             let res = CallToolResult::from(out);
             assert_eq!(res.is_error, Some(false));
             assert_eq!(res.structured_content, Some(expected));
