@@ -636,11 +636,7 @@ async fn inline_inbox_reads_match_sea_orms() {
             let b = service::inbox(&orm, who, unread, &page).await.unwrap();
             assert_eq!(a.items, b.items);
             assert_eq!(a.next_cursor, b.next_cursor);
-            seen.extend(
-                a.items
-                    .iter()
-                    .map(|s| s.mine.clone().expect("a recipient row")),
-            );
+            seen.extend(a.items.iter().map(|s| s.mine.expect("a recipient row")));
             match a.items.last() {
                 Some(last) if a.next_cursor.is_some() => page.after = Some(last.message.id.clone()),
                 _ => break,

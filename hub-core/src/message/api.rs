@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::model::{Delivery, Importance, message, recipient};
+use super::model::{Delivery, Importance, message};
 use super::service;
 use crate::api::extract::{Json, Path, Query};
 use crate::api::page::{Page, PageParams, PageRequest};
@@ -104,7 +104,7 @@ pub struct MessageDetail {
 }
 
 impl Message {
-    pub(crate) fn new(m: message::Model, mine: Option<&recipient::Model>) -> Self {
+    pub(crate) fn new(m: message::Model, mine: Option<service::Mine>) -> Self {
         Self {
             id: m.id,
             sender: m.sender,
@@ -123,13 +123,17 @@ impl Message {
 
 impl From<service::Seen> for Message {
     fn from(s: service::Seen) -> Self {
-        Self::new(s.message, s.mine.as_ref())
+        Self::new(s.message, s.mine)
     }
 }
 
 impl MessageDetail {
     pub(crate) fn new(full: service::Full, who: &Principal) -> Self {
-        let mine = full.recipients.iter().find(|r| r.recipient == who.sub);
+        let mine = full
+            .recipients
+            .iter()
+            .find(|r| r.recipient == who.sub)
+            .map(service::Mine::from);
         Self {
             message: Message::new(full.message, mine),
             recipients: full

@@ -55,12 +55,6 @@ impl crate::db::Cell for Importance {
     }
 }
 
-impl crate::db::Cell for Delivery {
-    fn cell(v: rusqlite::types::ValueRef) -> rusqlite::types::FromSqlResult<Self> {
-        crate::db::enum_cell(v)
-    }
-}
-
 pub mod message {
     //! The `messages` table.
 
@@ -157,19 +151,4 @@ pub mod recipient {
     }
 
     impl ActiveModelBehavior for ActiveModel {}
-
-    impl Model {
-        /// Reads the columns of [`Column::iter`], in that order (the fields' order).
-        pub(crate) fn read(c: &mut crate::db::Cells) -> Result<Self, DbErr> {
-            Ok(Self {
-                message_id: c.take()?,
-                recipient: c.take()?,
-                hub: c.take()?,
-                delivery: c.take()?,
-                delivery_error: c.take()?,
-                read_at: c.take()?,
-                acked_at: c.take()?,
-            })
-        }
-    }
 }

@@ -58,11 +58,28 @@ pub struct Full {
     pub recipients: Vec<recipient::Model>,
 }
 
-/// A message as one caller sees it in a list: with the caller's own recipient row, if any.
+/// A message as one caller sees it in a list: with the caller's own state of it, if it is a
+/// recipient.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Seen {
     pub message: message::Model,
-    pub mine: Option<recipient::Model>,
+    pub mine: Option<Mine>,
+}
+
+/// A recipient's own state of a message: when it read and acknowledged it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Mine {
+    pub read_at: Option<DateTime<Utc>>,
+    pub acked_at: Option<DateTime<Utc>>,
+}
+
+impl From<&recipient::Model> for Mine {
+    fn from(r: &recipient::Model) -> Self {
+        Self {
+            read_at: r.read_at,
+            acked_at: r.acked_at,
+        }
+    }
 }
 
 /// The event data of `message.created` (the body stays out of the event stream).
@@ -308,14 +325,15 @@ pub async fn get(ctx: &Ctx, who: &Principal, id: &str) -> Result<Full, HubError>
     })
 }
 
-/// The inbox's select up to its filters: a message's columns, then its recipient row's. Built
-/// once, since building its columns and join took about 2.5 % of the hub's instructions per MCP
-/// inbox page (docs/BENCHMARKS.md, session 16).
+/// The inbox's select up to its filters: a message's columns, then the recipient's state (only
+/// what a page shows: each column read costs, docs/BENCHMARKS.md, session 21). Built once,
+/// since building its columns and join took about 2.5 % of the hub's instructions per MCP inbox
+/// page (session 16).
 static INBOX_SELECT: LazyLock<Select<recipient::Entity>> = LazyLock::new(|| {
     recipient::Entity::find()
         .select_only()
         .columns(message::Column::iter())
-        .columns(recipient::Column::iter())
+        .columns([recipient::Column::ReadAt, recipient::Column::AckedAt])
         .inner_join(message::Entity)
 });
 
@@ -345,11 +363,14 @@ pub async fn inbox(
 }
 
 impl Seen {
-    /// A row of a message's columns, then the caller's recipient row's (the inbox's select).
+    /// A row of a message's columns, then the caller's state (the inbox's select).
     fn read(cells: &mut Cells) -> Result<Self, DbErr> {
         Ok(Seen {
             message: message::Model::read(cells)?,
-            mine: Some(recipient::Model::read(cells)?),
+            mine: Some(Mine {
+                read_at: cells.take()?,
+                acked_at: cells.take()?,
+            }),
         })
     }
 }
@@ -380,7 +401,7 @@ async fn set_state(ctx: &Ctx, who: &Principal, id: &str, ack: bool) -> Result<Se
     if !reads && !acks {
         return Ok(Seen {
             message,
-            mine: Some(mine),
+            mine: Some(Mine::from(&mine)),
         });
     }
     let now = crate::db::now();
@@ -414,7 +435,10 @@ async fn set_state(ctx: &Ctx, who: &Principal, id: &str, ack: bool) -> Result<Se
     let mine = recipient::Entity::find_by_id((id.to_owned(), who.sub.clone()))
         .one(&ctx.db)
         .await?;
-    Ok(Seen { message, mine })
+    Ok(Seen {
+        message,
+        mine: mine.as_ref().map(Mine::from),
+    })
 }
 
 /// Replies to a message the caller can read: to its sender, and with `all` to its other
@@ -546,7 +570,7 @@ async fn with_mine(
     page: Page<message::Model>,
 ) -> Result<Page<Seen>, HubError> {
     let ids: Vec<String> = page.items.iter().map(|m| m.id.clone()).collect();
-    let mut mine: HashMap<String, recipient::Model> = if ids.is_empty() {
+    let mut mine: HashMap<String, Mine> = if ids.is_empty() {
         HashMap::new()
     } else {
         recipient::Entity::find()
@@ -555,7 +579,7 @@ async fn with_mine(
             .all(&ctx.db)
             .await?
             .into_iter()
-            .map(|r| (r.message_id.clone(), r))
+            .map(|r| (r.message_id.clone(), Mine::from(&r)))
             .collect()
     };
     Ok(page.map(|message| Seen {
