@@ -45,7 +45,6 @@ struct Owner {
 }
 
 /// Which principal opened which session: a session id is usable only by its opener.
-#[derive(Clone)]
 struct Sessions {
     manager: Arc<LocalSessionManager>,
     owners: Arc<Mutex<HashMap<String, Owner>>>,
@@ -117,8 +116,9 @@ impl Sessions {
 }
 
 /// What `/mcp` hands admitted requests to: rmcp's service with sessions, and the same handler
-/// served session-less for a session's tool calls.
-#[derive(Clone)]
+/// served session-less for a session's tool calls. Shared behind an `Arc`: a clone of rmcp's
+/// services (their configs' strings) for every request cost 1.6 % of the hub's instructions
+/// per inbox page (docs/BENCHMARKS.md, session 21).
 struct Mcp {
     hub: Hub,
     sessions: Sessions,
@@ -167,7 +167,11 @@ pub fn router(hub: &Hub, stop: CancellationToken) -> Router<Hub> {
             &format!("{RESOURCE_METADATA_PATH}/mcp"),
             get(resource_metadata),
         )
-        .merge(Router::new().route("/mcp", any(serve)).with_state(mcp))
+        .merge(
+            Router::new()
+                .route("/mcp", any(serve))
+                .with_state(Arc::new(mcp)),
+        )
 }
 
 /// `scheme://host[:port]` of a URL.
@@ -213,7 +217,7 @@ const BODY_AT_MOST: usize = 4 * 1024 * 1024;
 /// between three more tasks and answer it as an SSE stream, costing the hub and its client CPU
 /// on every call, and the hub's tools use nothing of a session (subscriptions, which do, are not
 /// tool calls).
-async fn serve(State(mcp): State<Mcp>, mut req: Request) -> Response {
+async fn serve(State(mcp): State<Arc<Mcp>>, mut req: Request) -> Response {
     let sub = match admit(&mcp.hub, &mcp.sessions, &mut req).await {
         Ok(sub) => sub,
         Err(e) => return refuse(&mcp.hub, e),
