@@ -2,6 +2,7 @@
 
 use hub_core::api::page::PageRequest;
 use hub_core::message::service;
+use sea_orm_migration::MigratorTrait;
 use serde_json::{Value, json};
 
 use crate::both;
@@ -651,4 +652,58 @@ async fn inline_inbox_reads_match_sea_orms() {
             assert!(seen.iter().any(|r| r.acked_at.is_some()));
         }
     }
+}
+
+/// The inbox's index columns, in order (descending ones without their `DESC`).
+async fn inbox_index_columns(db: &sea_orm::DatabaseConnection) -> Vec<String> {
+    use sea_orm::ConnectionTrait;
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Sqlite => {
+            "SELECT group_concat(name, ', ') FROM \
+             (SELECT name FROM pragma_index_info('message_recipients_inbox') ORDER BY seqno)"
+        }
+        _ => {
+            "SELECT substring(indexdef from '\\((.*)\\)') FROM pg_indexes \
+             WHERE indexname = 'message_recipients_inbox' AND schemaname = current_schema()"
+        }
+    };
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(backend, sql))
+        .await
+        .expect("the index's columns")
+        .expect("the inbox index");
+    let columns: String = row.try_get_by_index(0).expect("a column list");
+    columns
+        .split(", ")
+        .map(|c| c.trim_end_matches(" DESC").to_owned())
+        .collect()
+}
+
+/// A page of the inbox reads a recipient's read and ack times from the inbox's index, not from
+/// each recipient row (migration 13); taking the migration back restores the narrower index.
+async fn the_inbox_index_holds_what_a_page_reads(backend: Backend) {
+    let (url, _dir) = crate::support::fresh_database(backend).await;
+    let db = hub_core::db::connect(&url).await.expect("database");
+    migrations::core::Migrator::up(&db, None)
+        .await
+        .expect("migrations");
+    assert_eq!(
+        inbox_index_columns(&db).await,
+        ["recipient", "message_id", "read_at", "acked_at"]
+    );
+    migrations::core::Migrator::down(&db, Some(1))
+        .await
+        .expect("migration 13 down");
+    assert_eq!(inbox_index_columns(&db).await, ["recipient", "message_id"]);
+}
+
+#[tokio::test]
+async fn the_inbox_index_holds_what_a_page_reads_sqlite() {
+    the_inbox_index_holds_what_a_page_reads(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn the_inbox_index_holds_what_a_page_reads_postgres() {
+    the_inbox_index_holds_what_a_page_reads(Backend::Postgres).await;
 }

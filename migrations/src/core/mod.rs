@@ -14,6 +14,7 @@ mod m20261122_000009_inbox;
 mod m20261122_000010_federation;
 mod m20261122_000011_federation_alerts;
 mod m20261207_000012_outbox_data_text;
+mod m20261207_000013_inbox_covering_index;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000010_federation::Migration),
             Box::new(m20261122_000011_federation_alerts::Migration),
             Box::new(m20261207_000012_outbox_data_text::Migration),
+            Box::new(m20261207_000013_inbox_covering_index::Migration),
         ]
     }
 }
