@@ -3,7 +3,7 @@
 use std::ffi::c_int;
 use std::time::Duration;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use sea_orm::sqlx::sqlite::SqliteConnection;
@@ -267,16 +267,52 @@ impl<T: Cell> Cell for Option<T> {
     }
 }
 
-/// sqlx stores a time as RFC 3339 text, which chrono's own RFC 3339 parser reads directly;
-/// rusqlite's decoding tries strftime patterns, which took 4.6 % of the hub's CPU per MCP inbox
-/// call (docs/BENCHMARKS.md, session 16). Other spellings still go to rusqlite.
+/// sqlx stores a time as RFC 3339 text in UTC, which is read by position
+/// ([`utc_by_position`]); rusqlite's decoding tries strftime patterns, which took 4.6 % of the
+/// hub's CPU per MCP inbox call (docs/BENCHMARKS.md, session 16), and chrono's RFC 3339 parser
+/// 2 % (session 21). Other RFC 3339 spellings go to chrono, the rest to rusqlite.
 impl Cell for DateTime<Utc> {
     fn cell(v: ValueRef) -> FromSqlResult<Self> {
-        match DateTime::parse_from_rfc3339(v.as_str()?) {
+        let text = v.as_str()?;
+        if let Some(t) = utc_by_position(text) {
+            return Ok(t);
+        }
+        match DateTime::parse_from_rfc3339(text) {
             Ok(t) => Ok(t.to_utc()),
             Err(_) => FromSql::column_result(v),
         }
     }
+}
+
+/// sqlx's spelling of a UTC time, `2026-12-07T03:15:00.123456+00:00` (or ending in `Z`), read
+/// digit by digit; `None` for any other spelling, and for a leap second.
+fn utc_by_position(text: &str) -> Option<DateTime<Utc>> {
+    let b = text.as_bytes();
+    let b = b.strip_suffix(b"+00:00").or_else(|| b.strip_suffix(b"Z"))?;
+    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if b.len() < 19 || separators.iter().any(|&(at, c)| b[at] != c) {
+        return None;
+    }
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let nanos = match &b[19..] {
+        [] => 0,
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
+            number(digits)? * 10u32.pow(9 - digits.len() as u32)
+        }
+        _ => return None,
+    };
+    let year = i32::try_from(number(&b[0..4])?).ok()?;
+    let date = NaiveDate::from_ymd_opt(year, number(&b[5..7])?, number(&b[8..10])?)?;
+    let (h, m, s) = (
+        number(&b[11..13])?,
+        number(&b[14..16])?,
+        number(&b[17..19])?,
+    );
+    Some(date.and_hms_nano_opt(h, m, s, nanos)?.and_utc())
 }
 
 /// Reads a column of a string-valued sea-orm enum in an inline read.
@@ -369,6 +405,47 @@ mod tests {
         }
         assert_eq!(read(None).0.expect("null"), None);
         assert!(read(Some("yesterday")).0.is_err());
+    }
+
+    /// What is read by position is what chrono reads, and what chrono alone reads is left to it.
+    #[test]
+    fn times_read_by_position_as_chrono_reads_them() {
+        let cases = [
+            ("2026-12-07T03:15:00.123456+00:00", true),
+            ("2026-12-07T03:15:00+00:00", true),
+            ("2026-12-07T03:15:00Z", true),
+            ("2026-12-07T03:15:00.1Z", true),
+            ("2026-12-07T03:15:00.123456789+00:00", true),
+            ("0001-01-01T00:00:00.000000001Z", true),
+            ("9999-12-31T23:59:59.999999999+00:00", true),
+            ("2024-02-29T12:00:00Z", true),
+            // chrono's alone, or no one's.
+            ("2026-12-07T05:15:00+02:00", false),
+            ("2026-12-07t03:15:00z", false),
+            ("2026-12-07 03:15:00+00:00", false),
+            ("2016-12-31T23:59:60.5Z", false),
+            ("2026-12-07T03:15:00.1234567891Z", false),
+            ("2026-12-07T03:15:00.Z", false),
+            ("2025-02-29T12:00:00Z", false),
+            ("2026-13-07T03:15:00Z", false),
+            ("2026-12-07T24:00:00Z", false),
+            ("2026-12-07T03:15:0xZ", false),
+            ("+2026-12-07T03:15:00Z", false),
+            ("2026-12-07T03:15Z", false),
+            ("", false),
+        ];
+        for (text, by_position) in cases {
+            let chronos = DateTime::parse_from_rfc3339(text).map(|t| t.to_utc()).ok();
+            let ours = utc_by_position(text);
+            assert_eq!(ours.is_some(), by_position, "{text}");
+            if ours.is_some() {
+                assert_eq!(ours, chronos, "{text}");
+            }
+            let cell = <DateTime<Utc>>::cell(ValueRef::Text(text.as_bytes())).ok();
+            if chronos.is_some() {
+                assert_eq!(cell, chronos, "{text}");
+            }
+        }
     }
 
     #[tokio::test]

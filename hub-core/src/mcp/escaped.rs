@@ -17,15 +17,19 @@ use serde_json::ser::{CharEscape, CompactFormatter, Formatter};
 pub(crate) fn to_json_and_escaped(
     value: &impl Serialize,
 ) -> serde_json::Result<(Vec<u8>, Vec<u8>)> {
-    let mut json = Vec::with_capacity(256);
+    // A page of 20 messages is about 6 KiB: growing a buffer to that by doubling copied it
+    // five times.
+    let mut json = Vec::with_capacity(FIRST_CAPACITY);
     let mut twin = Twin {
-        escaped: Vec::with_capacity(256),
+        escaped: Vec::with_capacity(FIRST_CAPACITY),
     };
     value.serialize(&mut serde_json::Serializer::with_formatter(
         &mut json, &mut twin,
     ))?;
     Ok((json, twin.escaped))
 }
+
+const FIRST_CAPACITY: usize = 8 * 1024;
 
 /// Writes as `CompactFormatter` does into the serializer's writer, and the escaped form of the
 /// same bytes into `escaped`.
