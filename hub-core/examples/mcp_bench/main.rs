@@ -122,7 +122,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     println!(
-        "{} calls of {} over {} clients ({:?}) in {:.2}s: {:.0} calls/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
+        "{} calls of {} over {} clients ({:?}) in {:.2}s: {:.0} calls/s, p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {} errors",
         latencies.len(),
         args.tool,
         args.concurrency,
@@ -130,7 +130,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         elapsed.as_secs_f64(),
         latencies.len() as f64 / elapsed.as_secs_f64(),
         pct(0.50).as_secs_f64() * 1e3,
+        pct(0.90).as_secs_f64() * 1e3,
         pct(0.99).as_secs_f64() * 1e3,
+        pct(1.0).as_secs_f64() * 1e3,
         errors.load(Ordering::Relaxed),
     );
     Ok(())
