@@ -113,11 +113,15 @@ impl Formatter for &mut Twin {
     }
 
     fn write_char_escape<W: ?Sized + Write>(&mut self, w: &mut W, e: CharEscape) -> io::Result<()> {
-        let mut json = Vec::with_capacity(6);
-        CompactFormatter.write_char_escape(&mut json, e)?;
-        w.write_all(&json)?;
+        // The longest escape is `\u001f`; written on the stack, as serde_json itself does.
+        let mut buf = [0; 6];
+        let mut rest = &mut buf[..];
+        CompactFormatter.write_char_escape(&mut rest, e)?;
+        let len = 6 - rest.len();
+        let json = &buf[..len];
+        w.write_all(json)?;
         // An escape is a backslash and ASCII letters or hex digits, or `\"` or `\\`.
-        for b in json {
+        for &b in json {
             if b == b'\\' || b == b'"' {
                 self.escaped.push(b'\\');
             }
